@@ -1,0 +1,39 @@
+import type { FunctionInstance, MemoryInstance } from './runtime';
+import { Suspend } from './runtime';
+import type { Store } from './store';
+import type { Thread } from './thread';
+import { TrapCode } from './traps';
+import { jsToSlot, slotToJS } from './values';
+
+/**
+ * Calls a host function with the arguments on top of the thread's stack and leaves its
+ * results there. Returns TrapCode.None, HostSuspend (nothing was popped) or HostError
+ * (the thrown value is in `t.hostError`). The try/catch lives here, off the run loop.
+ */
+export function callHost(store: Store, t: Thread, f: FunctionInstance, memory: MemoryInstance | null): TrapCode {
+  const host = f.host!;
+  const params = f.type.params;
+  const results = f.type.results;
+  const base = t.sp - 2 * params.length;
+  const args = new Array<unknown>(params.length);
+  for (let i = 0; i < params.length; i++) args[i] = slotToJS(store, t.s32, base + 2 * i, params[i]);
+  let returned: unknown;
+  try {
+    returned = host.fn(args, { memory });
+    if (returned instanceof Suspend) {
+      t.suspendedUntil = returned.until;
+      return TrapCode.HostSuspend;
+    }
+    const values = results.length === 0 ? [] : results.length === 1 && !Array.isArray(returned) ? [returned] : (returned as unknown[]);
+    if (!Array.isArray(values) || values.length !== results.length) {
+      throw new TypeError(`host function ${host.name} returned ${values?.length ?? 'no'} results, expected ${results.length}`);
+    }
+    if (base + 2 * results.length >= t.stackWords) throw new RangeError('stack overflow in host results');
+    for (let i = 0; i < results.length; i++) jsToSlot(store, t.s32, base + 2 * i, results[i], values[i]);
+  } catch (e) {
+    t.hostError = e;
+    return TrapCode.HostError;
+  }
+  t.sp = base + 2 * results.length;
+  return TrapCode.None;
+}

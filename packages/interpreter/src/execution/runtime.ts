@@ -1,0 +1,159 @@
+import { FuncType, GlobalType, Module, RefType, ValType } from '../syntax/types';
+import type { CompiledFunction } from '../translation/translator';
+import type { ModuleContext } from '../validation/module';
+import { LO } from './layout';
+
+export const PAGE_SIZE = 65536;
+/** Memories may grow to the spec's 4 GiB unless the module says less. */
+export const MAX_PAGES = 65536;
+
+/** A module decoded, validated and translated once; instances share it. */
+export interface CompiledModule {
+  module: Module;
+  ctx: ModuleContext;
+  code: Int32Array;
+  /** Defined functions, in order (index = function index - imported functions). */
+  functions: CompiledFunction[];
+  /** Canonical signature id of each of the module's types (structural equality). */
+  typeIds?: number[];
+}
+
+/**
+ * The result a host function may return instead of its results: the machine stops before
+ * the call (pc on the call, arguments still on the stack) and, once `until` settles,
+ * performs the call again. A snapshot taken meanwhile simply holds a machine about to call.
+ */
+export class Suspend {
+  constructor(readonly until?: Promise<unknown>) {}
+}
+
+export interface HostCallContext {
+  /** Memory 0 of the calling instance, if it has one (read it through `.u8` / `.view`). */
+  memory: MemoryInstance | null;
+}
+
+export type HostFunctionImpl = (args: unknown[], ctx: HostCallContext) => unknown;
+
+/** A function written in TypeScript that a module can import. */
+export class HostFunction {
+  readonly kind = 'host-function';
+  constructor(readonly type: FuncType, readonly fn: HostFunctionImpl, readonly name = fn.name || 'host') {}
+}
+
+/** One function of the store: wasm code of an instance, or a host function. One shape for both. */
+export class FunctionInstance {
+  constructor(
+    readonly type: FuncType,
+    /** Canonical signature id, compared by call_indirect. */
+    readonly typeId: number,
+    readonly instance: ModuleInstance | null,
+    readonly compiled: CompiledFunction | null,
+    readonly host: HostFunction | null,
+  ) {}
+}
+
+export class MemoryInstance {
+  buffer: ArrayBuffer;
+  u8: Uint8Array;
+  view: DataView;
+  constructor(public pages: number, readonly max: number | undefined) {
+    this.buffer = new ArrayBuffer(pages * PAGE_SIZE);
+    this.u8 = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+  }
+
+  get byteLength(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** memory.grow: the old size in pages, or -1 when the limit or the host says no. */
+  grow(delta: number): number {
+    const old = this.pages;
+    const limit = Math.min(this.max ?? MAX_PAGES, MAX_PAGES);
+    if (delta > limit - old) return -1;
+    if (delta === 0) return old;
+    let next: ArrayBuffer;
+    try {
+      next = new ArrayBuffer((old + delta) * PAGE_SIZE);
+    } catch {
+      return -1; // the host could not allocate: wasm sees a failed grow, not a crash
+    }
+    new Uint8Array(next).set(this.u8);
+    this.replaceBuffer(next, old + delta);
+    return old;
+  }
+
+  replaceBuffer(buffer: ArrayBuffer, pages: number): void {
+    this.buffer = buffer;
+    this.pages = pages;
+    this.u8 = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+  }
+}
+
+/**
+ * A table's elements as encoded references: 0 is null, otherwise a function address + 1
+ * (funcref) or an extern index + 1 (externref). Plain integers, so tables snapshot as data.
+ */
+export class TableInstance {
+  elements: Int32Array;
+  constructor(readonly elemType: RefType, public size: number, readonly max: number | undefined) {
+    this.elements = new Int32Array(Math.max(size, 4));
+  }
+
+  grow(delta: number, init: number): number {
+    const old = this.size;
+    const limit = this.max ?? 0xffffffff;
+    if (delta > limit - old) return -1;
+    const size = old + delta;
+    if (size > 10_000_000) return -1; // a sane host limit: fail the grow, as the spec allows
+    if (size > this.elements.length) {
+      const next = new Int32Array(Math.max(size, this.elements.length * 2));
+      next.set(this.elements.subarray(0, old));
+      this.elements = next;
+    }
+    this.elements.fill(init, old, size);
+    this.size = size;
+    return old;
+  }
+}
+
+export interface ElemInstance {
+  elemType: RefType;
+  /** Encoded references; null once dropped. */
+  refs: Int32Array | null;
+}
+
+export interface DataInstance {
+  bytes: Uint8Array | null;
+}
+
+/** An instantiated module: its entities' addresses in the store. */
+export interface ModuleInstance {
+  index: number;
+  compiled: CompiledModule;
+  funcAddrs: Int32Array;
+  tableAddrs: number[];
+  memAddrs: number[];
+  /** Word index (in the store's global words) of each global's low word. */
+  globalWords: Int32Array;
+  globalAddrs: number[];
+  elemAddrs: number[];
+  dataAddrs: number[];
+  /** Canonical signature id of each of the module's types. */
+  typeIds: Int32Array;
+  exports: Map<string, { kind: 'func' | 'table' | 'memory' | 'global'; addr: number }>;
+}
+
+export interface GlobalRecord {
+  type: GlobalType;
+}
+
+/** Grows the globals' word array in the slot layout of layout.ts; returns the new LO word index. */
+export function globalWordIndex(addr: number): number {
+  return 2 * addr + LO;
+}
+
+export function isNumericType(t: ValType): boolean {
+  return t === ValType.I32 || t === ValType.I64 || t === ValType.F32 || t === ValType.F64;
+}

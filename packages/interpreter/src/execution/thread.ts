@@ -1,0 +1,76 @@
+import { LO } from './layout';
+
+/** Words per call frame in `Thread.frames`: return pc, caller's fp, caller's function address. */
+export const FRAME_WORDS = 3;
+/** The return pc of the outermost frame: returning there ends the invocation. */
+export const RETURN_TO_HOST = -1;
+
+export type ThreadStatus = 'idle' | 'running' | 'suspended' | 'done' | 'trapped';
+
+export interface ThreadLimits {
+  /** Operand stack and locals, in 8-byte slots. */
+  stackSlots: number;
+  /** Nested wasm calls before "call stack exhausted". */
+  maxCallDepth: number;
+}
+
+export const DEFAULT_LIMITS: ThreadLimits = { stackSlots: 1 << 20, maxCallDepth: 20000 };
+
+/**
+ * The execution state of one invocation: registers, the value stack (locals and operands
+ * of every frame) and the call frames. All of it is numbers and typed arrays; the run loop
+ * copies the registers into locals on entry and back on exit.
+ */
+export class Thread {
+  readonly stack: ArrayBuffer;
+  readonly s32: Int32Array;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly stackWords: number;
+  readonly frames: Int32Array;
+  readonly maxCallDepth: number;
+
+  /** Word index of the next free slot's low word. */
+  sp = LO;
+  /** Word index of the current frame's local 0 (low word). */
+  fp = LO;
+  pc = 0;
+  /** Store address of the running function; -1 when nothing runs. */
+  funcAddr = -1;
+  /** Words used in `frames` (FRAME_WORDS per active call). */
+  frameTop = 0;
+  status: ThreadStatus = 'idle';
+  instructionCount = 0;
+  /** Store address of the function the invocation started with. */
+  entryFuncAddr = -1;
+  /** What a host function threw, rethrown by the run loop after it saved its registers. */
+  hostError: unknown = undefined;
+  /** Set when a host function suspended the machine: resume once it settles. */
+  suspendedUntil: Promise<unknown> | undefined = undefined;
+
+  constructor(limits: ThreadLimits = DEFAULT_LIMITS) {
+    this.stack = new ArrayBuffer(limits.stackSlots * 8);
+    this.s32 = new Int32Array(this.stack);
+    this.f32 = new Float32Array(this.stack);
+    this.f64 = new Float64Array(this.stack);
+    this.stackWords = limits.stackSlots * 2;
+    this.maxCallDepth = limits.maxCallDepth;
+    this.frames = new Int32Array(limits.maxCallDepth * FRAME_WORDS + FRAME_WORDS);
+  }
+
+  get depth(): number {
+    return this.frameTop / FRAME_WORDS;
+  }
+
+  reset(): void {
+    this.sp = LO;
+    this.fp = LO;
+    this.pc = 0;
+    this.funcAddr = -1;
+    this.frameTop = 0;
+    this.status = 'idle';
+    this.entryFuncAddr = -1;
+    this.hostError = undefined;
+    this.suspendedUntil = undefined;
+  }
+}

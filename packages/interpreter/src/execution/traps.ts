@@ -1,0 +1,45 @@
+import { ExhaustionError, Trap } from '../errors';
+
+/**
+ * Trap codes: the executor and its helpers return a code instead of throwing, so the run
+ * loop can save its registers before the Trap is raised. 0 means no trap.
+ */
+export enum TrapCode {
+  None = 0,
+  Unreachable,
+  DivideByZero,
+  IntegerOverflow,
+  InvalidConversion,
+  MemoryOutOfBounds,
+  TableOutOfBounds,
+  UndefinedElement,
+  UninitializedElement,
+  IndirectCallTypeMismatch,
+  CallStackExhausted,
+  /** A host function threw: the error travels in the thread's `hostError`. */
+  HostError,
+  /** Not a trap: the signal from callHost that the host function asked to suspend. */
+  HostSuspend,
+}
+
+/** The spec's wording for each trap (the spec tests match on these). */
+export const TRAP_MESSAGES: readonly string[] = [
+  '',
+  'unreachable',
+  'integer divide by zero',
+  'integer overflow',
+  'invalid conversion to integer',
+  'out of bounds memory access',
+  'out of bounds table access',
+  'undefined element',
+  'uninitialized element',
+  'indirect call type mismatch',
+  'call stack exhausted',
+  'host function failed',
+  'host function suspended',
+];
+
+export function trapError(code: TrapCode): Trap {
+  const message = TRAP_MESSAGES[code];
+  return code === TrapCode.CallStackExhausted ? new ExhaustionError(message) : new Trap(message);
+}

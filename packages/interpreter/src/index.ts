@@ -1,0 +1,38 @@
+/**
+ * @mvvm/interpreter: a WebAssembly 2.0 interpreter whose whole execution state is plain
+ * data. Pipeline: binary/ (decode) -> validation/ -> translation/ (internal code) ->
+ * execution/ (store, run loop); state/ defines what a snapshot holds.
+ */
+export { Machine } from './machine';
+export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports } from './machine';
+export { Store } from './execution/store';
+export type { ExternHandle } from './execution/store';
+export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';
+export type { HostCallContext, HostFunctionImpl, CompiledModule } from './execution/runtime';
+export { FuncRef, parseValType } from './execution/values';
+export type { ExactValue, ValTypeName } from './execution/values';
+export type { ThreadLimits, ThreadStatus } from './execution/thread';
+export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
+export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
+export { TRANSLATOR_VERSION } from './translation/opcodes';
+export {
+  WasmError,
+  MalformedError,
+  UnsupportedFeatureError,
+  ValidationError,
+  LinkError,
+  Trap,
+  ExhaustionError,
+  RestoreError,
+} from './errors';
+export type { Module, FuncType } from './syntax/types';
+export { ValType } from './syntax/types';
+
+import { HostFunction } from './execution/runtime';
+import type { HostFunctionImpl } from './execution/runtime';
+import { parseValType, ValTypeName } from './execution/values';
+
+/** A host function for `imports`, with its signature in the JS API's type names. */
+export function hostFunction(type: { params: ValTypeName[]; results: ValTypeName[] }, fn: HostFunctionImpl, name?: string): HostFunction {
+  return new HostFunction({ params: type.params.map(parseValType), results: type.results.map(parseValType) }, fn, name);
+}

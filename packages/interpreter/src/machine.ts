@@ -1,0 +1,286 @@
+import { WasmError } from './errors';
+import { ValType } from './syntax/types';
+import { RunResult, execute } from './execution/executor';
+import { callHost } from './execution/host-call';
+import { ImportValue, Imports, compileModule, instantiate } from './execution/instantiate';
+import { HI, LO } from './execution/layout';
+import { CompiledModule, FunctionInstance, MemoryInstance, ModuleInstance } from './execution/runtime';
+import { ExternHandle, Store } from './execution/store';
+import { FRAME_WORDS, RETURN_TO_HOST, Thread, ThreadLimits } from './execution/thread';
+import { TrapCode, trapError } from './execution/traps';
+import { ExactValue, exactToSlot, jsToSlot, slotToExact, slotToJS } from './execution/values';
+import { MachineState, captureState, restoreState } from './state/machine-state';
+
+export interface MachineOptions {
+  /** Instantiate into this store (to link with the other instances in it). */
+  store?: Store;
+  /** Stack size and call depth limits for a new store. */
+  limits?: Partial<ThreadLimits>;
+}
+
+export interface StepResult {
+  done: boolean;
+  /** The invoked function's results, once done. */
+  results?: unknown[];
+  /** A host function asked to wait: `until` settles when the call can be retried. */
+  suspended?: boolean;
+  until?: Promise<unknown>;
+}
+
+export interface RunOptions {
+  /** Instructions per slice between yields to the event loop. */
+  sliceInstructions?: number;
+  /** Called after every slice (progress, checkpoint triggers); return false to stop early. */
+  onSlice?: (machine: Machine) => boolean | void;
+}
+
+/** The largest budget execute() takes at once: keeps its counter a small integer. */
+const MAX_SLICE = 1 << 30;
+
+/**
+ * One module instance and the store it lives in, with the operations every other package
+ * builds on: invoke, begin/step, run, snapshot and restore. The complete execution state is
+ * in the store (typed arrays and numbers), so it can be captured between any two
+ * instructions.
+ */
+export class Machine {
+  private constructor(
+    readonly store: Store,
+    readonly instance: ModuleInstance,
+  ) {}
+
+  /** Decode, validate and translate without instantiating. Throws MalformedError / ValidationError. */
+  static compile(bytes: Uint8Array): CompiledModule {
+    return compileModule(bytes);
+  }
+
+  /** Compile, link and instantiate, running the start function to completion. */
+  static instantiateSync(bytes: Uint8Array | CompiledModule, imports: Imports = {}, options: MachineOptions = {}): Machine {
+    const machine = Machine.create(bytes, imports, options);
+    const start = machine.instance.compiled.module.start;
+    if (start !== undefined) {
+      machine.beginAddr(machine.instance.funcAddrs[start], []);
+      const r = machine.step(Infinity);
+      if (r.suspended) throw new WasmError('the start function suspended: use Machine.instantiate (async)');
+    }
+    return machine;
+  }
+
+  /** As instantiateSync, but a start function that suspends on a host call is awaited. */
+  static async instantiate(bytes: Uint8Array | CompiledModule, imports: Imports = {}, options: MachineOptions = {}): Promise<Machine> {
+    const machine = Machine.create(bytes, imports, options);
+    const start = machine.instance.compiled.module.start;
+    if (start !== undefined) {
+      machine.beginAddr(machine.instance.funcAddrs[start], []);
+      await machine.run();
+    }
+    return machine;
+  }
+
+  private static create(bytes: Uint8Array | CompiledModule, imports: Imports, options: MachineOptions): Machine {
+    const compiled = bytes instanceof Uint8Array ? compileModule(bytes) : bytes;
+    const store = options.store ?? new Store(options.limits);
+    return new Machine(store, instantiate(store, compiled, imports));
+  }
+
+  /**
+   * Rebuilds a machine from `snapshot()` data: the same module bytes, host functions
+   * supplied again through `imports`. It continues exactly where the snapshot was taken.
+   */
+  static async restore(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Promise<Machine> {
+    return Machine.restoreSync(bytes, state, imports, options);
+  }
+
+  static restoreSync(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Machine {
+    const compiled = compileModule(bytes);
+    const store = new Store({ ...options.limits, ...state.limits });
+    const instance = instantiate(store, compiled, imports, { skipInitialization: true });
+    restoreState(store, instance, state);
+    return new Machine(store, instance);
+  }
+
+  /** The complete state as plain data (typed arrays, numbers, strings); survives structuredClone. */
+  snapshot(): MachineState {
+    return captureState(this.store, this.instance);
+  }
+
+  get exports(): Record<string, ExternHandle> {
+    const out: Record<string, ExternHandle> = {};
+    for (const [name, e] of this.instance.exports) out[name] = { kind: e.kind, store: this.store, addr: e.addr };
+    return out;
+  }
+
+  /** Memory 0 of the instance, if any. */
+  get memory(): MemoryInstance | null {
+    return this.instance.memAddrs.length > 0 ? this.store.memories[this.instance.memAddrs[0]] : null;
+  }
+
+  get instructionCount(): number {
+    return this.store.thread.instructionCount;
+  }
+
+  get thread(): Thread {
+    return this.store.thread;
+  }
+
+  private exportedFunction(name: string): number {
+    const e = this.instance.exports.get(name);
+    if (!e || e.kind !== 'func') throw new WasmError(`no exported function named '${name}'`);
+    return e.addr;
+  }
+
+  /** Runs an exported function to completion and returns its results (JS API values). */
+  invoke(name: string, args: unknown[] = []): unknown[] {
+    this.begin(name, args);
+    return this.finishSync();
+  }
+
+  /** As invoke, with every value as exact bits (NaN payloads kept). */
+  invokeExact(name: string, args: ExactValue[]): ExactValue[] {
+    const addr = this.exportedFunction(name);
+    const f = this.store.functions[addr];
+    this.beginWith(addr, (words, at, i) => exactToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
+    this.finishSync();
+    return this.readResults(f, (words, at, t) => slotToExact(this.store, words, at, t));
+  }
+
+  getGlobal(name: string): unknown {
+    const [words, at, t] = this.globalSlot(name);
+    return slotToJS(this.store, words, at, t);
+  }
+
+  getGlobalExact(name: string): ExactValue {
+    const [words, at, t] = this.globalSlot(name);
+    return slotToExact(this.store, words, at, t);
+  }
+
+  private globalSlot(name: string): [Int32Array, number, ValType] {
+    const e = this.instance.exports.get(name);
+    if (!e || e.kind !== 'global') throw new WasmError(`no exported global named '${name}'`);
+    return [this.store.globalWords, this.store.globalWord(e.addr), this.store.globalTypes[e.addr].valType];
+  }
+
+  /** Pushes a call of an exported function with its arguments; runs nothing. */
+  begin(name: string, args: unknown[] = []): void {
+    this.beginAddr(this.exportedFunction(name), args);
+  }
+
+  private beginAddr(addr: number, args: unknown[]): void {
+    const f = this.store.functions[addr];
+    this.beginWith(addr, (words, at, i) => jsToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
+  }
+
+  private beginWith(addr: number, writeArg: (words: Int32Array, at: number, i: number) => void, argCount: number): void {
+    const t = this.store.thread;
+    if (t.status === 'running' || t.status === 'suspended') {
+      throw new WasmError('the machine is already running an invocation (nested invoke from a host function is not supported)');
+    }
+    const f = this.store.functions[addr];
+    if (argCount !== f.type.params.length) {
+      throw new WasmError(`expected ${f.type.params.length} arguments, got ${argCount}`);
+    }
+    t.reset();
+    for (let i = 0; i < argCount; i++) writeArg(t.s32, LO + 2 * i, i);
+    t.sp = LO + 2 * argCount;
+    t.entryFuncAddr = addr;
+    t.status = 'running';
+    if (f.compiled !== null) enterFunction(t, f, addr);
+    else t.funcAddr = addr; // a host function: step() calls it
+  }
+
+  /**
+   * Runs at most `n` instructions (Infinity: to the end). Returns done with the results,
+   * or not done (budget used up, or suspended by a host function). A trap is thrown as
+   * a Trap and leaves the machine idle.
+   */
+  step(n: number): StepResult {
+    const t = this.store.thread;
+    if (t.status === 'done') return { done: true, results: this.results() };
+    if (t.status !== 'running' && t.status !== 'suspended') throw new WasmError(`nothing to run: the machine is ${t.status}`);
+    t.status = 'running';
+    t.suspendedUntil = undefined;
+    let remaining = n;
+    while (remaining > 0) {
+      const entry = this.store.functions[t.funcAddr];
+      if (entry.compiled === null) {
+        // The invocation itself is a host function (an exported import).
+        const status = callHost(this.store, t, entry, this.memory);
+        if (status === TrapCode.HostSuspend) return this.suspended(t);
+        if (status !== TrapCode.None) {
+          t.status = 'trapped';
+          if (status === TrapCode.HostError) throw t.hostError;
+          throw trapError(status);
+        }
+        t.instructionCount++;
+        t.status = 'done';
+        break;
+      }
+      const slice = remaining > MAX_SLICE ? MAX_SLICE : remaining;
+      const before = t.instructionCount;
+      const r = execute(this.store, t, slice);
+      remaining -= t.instructionCount - before;
+      if (r === RunResult.Done) {
+        t.status = 'done';
+        break;
+      }
+      if (r === RunResult.Suspended) return this.suspended(t);
+    }
+    if (t.status === 'done') return { done: true, results: this.results() };
+    return { done: false };
+  }
+
+  private suspended(t: Thread): StepResult {
+    t.status = 'suspended';
+    return { done: false, suspended: true, until: t.suspendedUntil };
+  }
+
+  /** Runs to completion, yielding to the event loop between slices and awaiting suspensions. */
+  async run(options: RunOptions = {}): Promise<unknown[]> {
+    const slice = options.sliceInstructions ?? 10_000_000;
+    for (;;) {
+      const r = this.step(slice);
+      if (r.done) return r.results!;
+      if (options.onSlice && options.onSlice(this) === false) return [];
+      if (r.suspended) await r.until;
+      else await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  private finishSync(): unknown[] {
+    const r = this.step(Infinity);
+    if (r.suspended) {
+      this.store.thread.status = 'idle';
+      throw new WasmError('a host function suspended during a synchronous invoke: use begin() and run()');
+    }
+    return r.results!;
+  }
+
+  /** The finished invocation's results as JS values. */
+  private results(): unknown[] {
+    const f = this.store.functions[this.store.thread.entryFuncAddr];
+    return this.readResults(f, (words, at, t) => slotToJS(this.store, words, at, t));
+  }
+
+  private readResults<T>(f: FunctionInstance, read: (words: Int32Array, at: number, t: ValType) => T): T[] {
+    const t = this.store.thread;
+    return f.type.results.map((type, i) => read(t.s32, LO + 2 * i, type));
+  }
+}
+
+/** Sets the thread up to run wasm function `f` whose arguments are already on the stack. */
+function enterFunction(t: Thread, f: FunctionInstance, addr: number): void {
+  const cf = f.compiled!;
+  const fp = t.sp - 2 * cf.numParams;
+  t.frames[0] = RETURN_TO_HOST;
+  t.frames[1] = fp;
+  t.frames[2] = -1;
+  t.frameTop = FRAME_WORDS;
+  t.fp = fp;
+  t.sp = fp + 2 * cf.numLocals;
+  t.s32.fill(0, (fp + 2 * cf.numParams) & ~1, t.sp & ~1);
+  t.pc = cf.entry;
+  t.funcAddr = addr;
+}
+
+export { HI };
+export type { ImportValue, Imports };

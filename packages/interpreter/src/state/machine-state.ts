@@ -1,0 +1,248 @@
+/**
+ * The state model: what a snapshot of a Machine contains. Every snapshot ever written
+ * depends on this file; change it only with a new STATE_VERSION.
+ *
+ * All values are host-independent plain data:
+ * - value slots (operand stack, locals, globals) are (low word, high word) int32 pairs,
+ *   whatever the host's byte order;
+ * - stack positions are slot indices, code positions are offsets into the internal code
+ *   that TRANSLATOR_VERSION's translator produces from the module bytes (so a state is
+ *   bound to the module's fingerprint and the translator version);
+ * - functions are store addresses: imports first (in import order), then the module's own.
+ * - references in tables and slots are 0 (null) or address + 1 / extern index + 1.
+ */
+import { RestoreError } from '../errors';
+import { HI, LO } from '../execution/layout';
+import { ModuleInstance, globalWordIndex } from '../execution/runtime';
+import type { Store } from '../execution/store';
+import { FRAME_WORDS, RETURN_TO_HOST, ThreadLimits, ThreadStatus } from '../execution/thread';
+import { ValType } from '../syntax/types';
+import { TRANSLATOR_VERSION } from '../translation/opcodes';
+
+export const STATE_VERSION = 1;
+
+export interface MemoryState {
+  pages: number;
+  max?: number;
+  /** The whole memory, pages × 64 KiB bytes. */
+  data: Uint8Array;
+}
+
+export interface TableState {
+  elemType: 'funcref' | 'externref';
+  size: number;
+  max?: number;
+  elements: Int32Array;
+}
+
+export interface ThreadState {
+  status: ThreadStatus;
+  instructionCount: number;
+  pc: number;
+  /** Slot index of the current frame's local 0. */
+  fp: number;
+  /** Number of slots in use on the value stack. */
+  sp: number;
+  funcAddr: number;
+  entryFuncAddr: number;
+  /** Per active call: return pc, caller's fp (slot index), caller's function address. */
+  frames: Int32Array;
+  /** The value stack's used slots as (lo, hi) pairs. */
+  stack: Int32Array;
+}
+
+export interface MachineState {
+  version: number;
+  translatorVersion: number;
+  /** FNV-1a of the module bytes, to refuse a state for another module. */
+  moduleFingerprint: string;
+  limits: ThreadLimits;
+  memories: MemoryState[];
+  tables: TableState[];
+  /** (lo, hi) per global address. */
+  globals: Int32Array;
+  /** Store addresses of element / data segments that have been dropped. */
+  droppedElems: number[];
+  droppedDatas: number[];
+  /** Host values that externref values point at (must be structured-cloneable to persist). */
+  externs: unknown[];
+  thread: ThreadState;
+}
+
+/** FNV-1a (two 32-bit lanes) of the module bytes, as hex. Cheap, and enough to catch a wrong module. */
+export function moduleFingerprint(bytes: Uint8Array): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    h1 = Math.imul(h1 ^ bytes[i], 0x01000193);
+    h2 = Math.imul(h2 ^ bytes[i], 0x5bd1e995);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0') + ':' + bytes.length;
+}
+
+/** Copies `count` slots starting at word index `from` (a LO word) into a (lo, hi) array. */
+function slotsToPairs(words: Int32Array, from: number, count: number): Int32Array {
+  const out = new Int32Array(2 * count);
+  for (let i = 0; i < count; i++) {
+    out[2 * i] = words[from + 2 * i];
+    out[2 * i + 1] = words[from + 2 * i + HI];
+  }
+  return out;
+}
+
+function pairsToSlots(pairs: Int32Array, words: Int32Array, from: number): void {
+  for (let i = 0; i < pairs.length / 2; i++) {
+    words[from + 2 * i] = pairs[2 * i];
+    words[from + 2 * i + HI] = pairs[2 * i + 1];
+  }
+}
+
+export function captureState(store: Store, instance: ModuleInstance): MachineState {
+  if (store.instances.length !== 1) {
+    throw new RestoreError('snapshots cover a store with exactly one module instance');
+  }
+  const t = store.thread;
+  const frames = t.frames.slice(0, t.frameTop);
+  for (let i = 1; i < frames.length; i += FRAME_WORDS) frames[i] = frames[i] >> 1;
+  return {
+    version: STATE_VERSION,
+    translatorVersion: TRANSLATOR_VERSION,
+    moduleFingerprint: moduleFingerprint(instance.compiled.module.bytes),
+    limits: { stackSlots: t.stackWords / 2, maxCallDepth: t.maxCallDepth },
+    memories: store.memories.map((m) => ({ pages: m.pages, max: m.max, data: m.u8.slice() })),
+    tables: store.tables.map((tb) => ({
+      elemType: tb.elemType === ValType.FuncRef ? 'funcref' : 'externref',
+      size: tb.size,
+      max: tb.max,
+      elements: tb.elements.slice(0, tb.size),
+    })),
+    globals: slotsToPairs(store.globalWords, LO, store.globalTypes.length),
+    droppedElems: store.elems.flatMap((e, i) => (e.refs === null ? [i] : [])),
+    droppedDatas: store.datas.flatMap((d, i) => (d.bytes === null ? [i] : [])),
+    externs: store.externs.slice(),
+    thread: {
+      status: t.status,
+      instructionCount: t.instructionCount,
+      pc: t.pc,
+      fp: t.fp >> 1,
+      sp: t.sp >> 1,
+      funcAddr: t.funcAddr,
+      entryFuncAddr: t.entryFuncAddr,
+      frames,
+      stack: slotsToPairs(t.s32, LO, t.sp >> 1),
+    },
+  };
+}
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new RestoreError(`invalid machine state: ${message}`);
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * Loads `state` into a freshly instantiated (uninitialized) store. Checks everything
+ * first and writes nothing until all checks pass, so a bad state leaves no half-restored
+ * machine behind.
+ */
+export function restoreState(store: Store, instance: ModuleInstance, state: MachineState): void {
+  check(state !== null && typeof state === 'object', 'not an object');
+  check(state.version === STATE_VERSION, `state version ${state.version}, this runtime reads ${STATE_VERSION}`);
+  check(state.translatorVersion === TRANSLATOR_VERSION, `translator version ${state.translatorVersion}, this runtime has ${TRANSLATOR_VERSION}`);
+  const fingerprint = moduleFingerprint(instance.compiled.module.bytes);
+  if (state.moduleFingerprint !== fingerprint) {
+    throw new RestoreError(`the state belongs to another module (fingerprint ${state.moduleFingerprint}, module is ${fingerprint})`);
+  }
+  const t = store.thread;
+  check(Array.isArray(state.memories) && state.memories.length === store.memories.length, 'memory count differs');
+  state.memories.forEach((m, i) => {
+    check(isInt(m.pages, 0, 65536) && m.data instanceof Uint8Array && m.data.length === m.pages * 65536, `memory ${i} size`);
+    check(m.max === store.memories[i].max || (m.max == null && store.memories[i].max === undefined), `memory ${i} maximum differs`);
+  });
+  check(Array.isArray(state.tables) && state.tables.length === store.tables.length, 'table count differs');
+  const nFuncs = store.functions.length;
+  state.tables.forEach((tb, i) => {
+    check(tb.elements instanceof Int32Array && isInt(tb.size, 0, 1e7) && tb.elements.length === tb.size, `table ${i} size`);
+    const isFunc = store.tables[i].elemType === ValType.FuncRef;
+    check((tb.elemType === 'funcref') === isFunc, `table ${i} element type differs`);
+    if (isFunc) for (const r of tb.elements) check(r >= 0 && r <= nFuncs, `table ${i} holds an unknown function`);
+  });
+  check(state.globals instanceof Int32Array && state.globals.length === 2 * store.globalTypes.length, 'global count differs');
+  check(Array.isArray(state.droppedElems) && state.droppedElems.every((a) => isInt(a, 0, store.elems.length - 1)), 'dropped element segments');
+  check(Array.isArray(state.droppedDatas) && state.droppedDatas.every((a) => isInt(a, 0, store.datas.length - 1)), 'dropped data segments');
+  check(Array.isArray(state.externs), 'externs');
+
+  const th = state.thread;
+  check(th !== null && typeof th === 'object', 'thread missing');
+  check(['idle', 'running', 'suspended', 'done', 'trapped'].includes(th.status), `thread status '${th.status}'`);
+  check(isInt(th.instructionCount, 0, Number.MAX_SAFE_INTEGER), 'instruction count');
+  const stackSlots = t.stackWords / 2;
+  check(th.stack instanceof Int32Array && isInt(th.sp, 0, stackSlots) && th.stack.length === 2 * th.sp, 'stack');
+  check(isInt(th.fp, 0, th.sp), 'frame pointer');
+  check(th.frames instanceof Int32Array && th.frames.length % FRAME_WORDS === 0 && th.frames.length / FRAME_WORDS <= t.maxCallDepth, 'frames');
+  check(isInt(th.entryFuncAddr, -1, nFuncs - 1), 'entry function');
+  const active = th.status === 'running' || th.status === 'suspended';
+  if (active) {
+    check(isInt(th.funcAddr, 0, nFuncs - 1), 'current function');
+    const codeOf = (addr: number) => store.functions[addr].instance?.compiled.code;
+    const current = store.functions[th.funcAddr];
+    if (current.compiled !== null) {
+      check(th.frames.length >= FRAME_WORDS && th.frames[0] === RETURN_TO_HOST, 'outermost frame');
+      check(isInt(th.pc, 0, codeOf(th.funcAddr)!.length - 1), 'pc');
+      check(th.sp - th.fp >= current.compiled.numLocals, 'current frame is smaller than its locals');
+    }
+    for (let i = FRAME_WORDS; i < th.frames.length; i += FRAME_WORDS) {
+      const [pc, fp, addr] = [th.frames[i], th.frames[i + 1], th.frames[i + 2]];
+      check(isInt(addr, 0, nFuncs - 1) && store.functions[addr].compiled !== null, `frame ${i / FRAME_WORDS} function`);
+      check(isInt(pc, 0, codeOf(addr)!.length - 1), `frame ${i / FRAME_WORDS} pc`);
+      check(isInt(fp, 0, th.fp), `frame ${i / FRAME_WORDS} fp`);
+    }
+  }
+
+  // Every check passed: write.
+  state.memories.forEach((m, i) => {
+    const mem = store.memories[i];
+    const buffer = new ArrayBuffer(m.data.length);
+    new Uint8Array(buffer).set(m.data);
+    mem.replaceBuffer(buffer, m.pages);
+  });
+  state.tables.forEach((tb, i) => {
+    const table = store.tables[i];
+    table.elements = new Int32Array(Math.max(tb.size, 4));
+    table.elements.set(tb.elements);
+    table.size = tb.size;
+  });
+  pairsToSlots(state.globals, store.globalWords, globalWordIndex(0));
+  for (const a of state.droppedElems) store.elems[a].refs = null;
+  for (const a of state.droppedDatas) store.datas[a].bytes = null;
+  for (const e of state.externs) store.internExtern(e);
+  // Element segments were allocated empty in restore mode: re-evaluate the passive ones' contents.
+  restoreElemContents(store, instance, new Set(state.droppedElems));
+
+  t.reset();
+  t.status = th.status;
+  t.instructionCount = th.instructionCount;
+  t.pc = th.pc;
+  t.fp = 2 * th.fp + LO;
+  t.sp = 2 * th.sp + LO;
+  t.funcAddr = th.funcAddr;
+  t.entryFuncAddr = th.entryFuncAddr;
+  t.frames.set(th.frames);
+  for (let i = 1; i < th.frames.length; i += FRAME_WORDS) t.frames[i] = 2 * th.frames[i] + LO;
+  t.frameTop = th.frames.length;
+  pairsToSlots(th.stack, t.s32, LO);
+}
+
+/** Segments hold constant data derived from the module: recompute the ones not dropped. */
+function restoreElemContents(store: Store, instance: ModuleInstance, dropped: Set<number>): void {
+  // Imported lazily to keep the dependency one-way at module load.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { evalConst } = require('../execution/instantiate') as typeof import('../execution/instantiate');
+  instance.compiled.module.elems.forEach((seg, i) => {
+    const addr = instance.elemAddrs[i];
+    if (dropped.has(addr)) return;
+    const refs = store.elems[addr].refs!;
+    seg.init.forEach((e, j) => (refs[j] = evalConst(store, instance, e)[0]));
+  });
+}

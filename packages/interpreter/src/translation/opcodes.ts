@@ -1,0 +1,72 @@
+/**
+ * The internal code's opcodes. The translator emits them into one Int32Array per module;
+ * the executor's switch dispatches on them.
+ *
+ * - 0x00..0xFF: a WebAssembly single-byte opcode with the same meaning. Immediates are
+ *   pre-resolved: branch targets are absolute code offsets, `local.*` carry the local's
+ *   word offset from the frame pointer, loads and stores carry only their offset.
+ * - 0x100 + n: the 0xFC-prefixed instruction n (saturating truncation, bulk memory, tables).
+ * - 0x120..: instructions that exist only in the internal code (branches that must move
+ *   values down the stack).
+ *
+ * The executor's switch spells these as numeric literals (with the name in a comment) so
+ * that every engine and every TypeScript transpiler compiles it to a jump table.
+ */
+export const Op = {
+  Unreachable: 0x00,
+  /** if <elsePc>: pop i32; jump to elsePc when it is zero. */
+  If: 0x04,
+  /** br <pc> */
+  Br: 0x0c,
+  /** br_if <pc>: pop i32; jump when non-zero (no values to move). */
+  BrIf: 0x0d,
+  /** br_table <n> then n+1 × (<pc> <keep> <heightWords>) */
+  BrTable: 0x0e,
+  /** return: the current function's results move to the frame pointer. */
+  Return: 0x0f,
+  /** call <funcIndex> */
+  Call: 0x10,
+  /** call_indirect <typeIndex> <tableIndex> */
+  CallIndirect: 0x11,
+  Drop: 0x1a,
+  Select: 0x1b,
+  /** local.get/set/tee <wordOffset> */
+  LocalGet: 0x20,
+  LocalSet: 0x21,
+  LocalTee: 0x22,
+  GlobalGet: 0x23,
+  GlobalSet: 0x24,
+  TableGet: 0x25,
+  TableSet: 0x26,
+  MemorySize: 0x3f,
+  MemoryGrow: 0x40,
+  I32Const: 0x41,
+  /** i64.const <lo> <hi> */
+  I64Const: 0x42,
+  /** f32.const <bits> */
+  F32Const: 0x43,
+  /** f64.const <lo> <hi> (bits) */
+  F64Const: 0x44,
+  RefNull: 0xd0,
+  RefIsNull: 0xd1,
+  /** ref.func <funcIndex> */
+  RefFunc: 0xd2,
+  Prefix: 0x100,
+  MemoryInit: 0x108,
+  DataDrop: 0x109,
+  MemoryCopy: 0x10a,
+  MemoryFill: 0x10b,
+  TableInit: 0x10c,
+  ElemDrop: 0x10d,
+  TableCopy: 0x10e,
+  TableGrow: 0x10f,
+  TableSize: 0x110,
+  TableFill: 0x111,
+  /** br_drop <pc> <keep> <heightWords>: keep the top `keep` values at fp+heightWords, jump. */
+  BrDrop: 0x120,
+  /** br_if_drop <pc> <keep> <heightWords>: pop i32; when non-zero, as br_drop. */
+  BrIfDrop: 0x121,
+} as const;
+
+/** Bump when the internal code changes shape: a snapshot's pcs index into this code. */
+export const TRANSLATOR_VERSION = 1;

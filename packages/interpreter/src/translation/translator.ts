@@ -1,0 +1,589 @@
+import { MalformedError, UnsupportedFeatureError } from '../errors';
+import { ByteReader } from '../binary/reader';
+import { FuncType, Module, ValType, isRefType } from '../syntax/types';
+import { CodeValidator, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../validation/code';
+import type { ModuleContext } from '../validation/module';
+import { CodeBuilder } from './code-builder';
+import { Op } from './opcodes';
+
+/** What the executor needs to know about one function defined in the module. */
+export interface CompiledFunction {
+  /** Index in the module's function index space (imports first). */
+  funcIndex: number;
+  type: FuncType;
+  /** Offset of the function's first instruction in the module's internal code. */
+  entry: number;
+  numParams: number;
+  /** Params plus declared locals. */
+  numLocals: number;
+  numResults: number;
+  /** Stack words the function may use: locals plus its deepest operand stack, ×2. */
+  frameWords: number;
+}
+
+/** Per-block translation state, parallel to the validator's control stack. */
+interface Label {
+  /** Branch target for a loop; -1 for blocks whose target is their end (not yet known). */
+  loopPc: number;
+  /** Code positions to patch with the end pc once `end` is reached. */
+  fixups: number[];
+  /** For an `if`: where to patch the jump to the else branch (or end). */
+  elseFixup: number;
+  /** Opened in unreachable code: nothing inside is emitted. */
+  dead: boolean;
+}
+
+const { I32, I64, F32, F64, FuncRef, ExternRef } = ValType;
+
+/** Natural alignment (log2 of the access size) of each load/store opcode 0x28..0x3e. */
+const NATURAL_ALIGN = [2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 2, 3, 2, 3, 0, 1, 0, 1, 2];
+/** Value type each load/store opcode 0x28..0x3e moves. */
+const MEMORY_TYPE = [I32, I64, F32, F64, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I32, I64, F32, F64, I32, I32, I64, I64, I64];
+
+/**
+ * Reads one function body once, validating every instruction (through CodeValidator) and
+ * emitting the internal code: structured control flow becomes absolute jumps with the
+ * values a branch keeps already counted, so nothing is re-parsed or searched at run time.
+ */
+export class FunctionTranslator {
+  private readonly v: CodeValidator;
+  private readonly labels: Label[] = [];
+  private readonly localTypes: ValType[];
+  private readonly r: ByteReader;
+
+  constructor(
+    private readonly module: Module,
+    private readonly ctx: ModuleContext,
+    private readonly out: CodeBuilder,
+    private readonly funcIndex: number,
+  ) {
+    this.v = new CodeValidator(funcIndex);
+    const body = module.codes[funcIndex - ctx.numImportedFuncs];
+    this.r = new ByteReader(module.bytes, body.codeStart, body.codeEnd);
+    const type = ctx.funcTypes[funcIndex];
+    this.localTypes = [...type.params];
+    for (const run of body.locals) for (let i = 0; i < run.count; i++) this.localTypes.push(run.type);
+  }
+
+  translate(): CompiledFunction {
+    const type = this.ctx.funcTypes[this.funcIndex];
+    const entry = this.out.length;
+    this.v.pushCtrl(FrameKind.Func, [], type.results);
+    this.labels.push({ loopPc: -1, fixups: [], elseFixup: -1, dead: false });
+    while (this.v.ctrls.length > 0) {
+      if (this.r.eof) throw new MalformedError('unexpected end of function body', this.r.pos);
+      this.v.offset = this.r.pos;
+      this.instruction(this.r.u8());
+    }
+    if (!this.r.eof) throw new MalformedError('operators remaining after end of function', this.r.pos);
+    return {
+      funcIndex: this.funcIndex,
+      type,
+      entry,
+      numParams: type.params.length,
+      numLocals: this.localTypes.length,
+      numResults: type.results.length,
+      frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
+    };
+  }
+
+  /** True while the current position can't be reached: emit nothing. */
+  private get dead(): boolean {
+    return this.v.top.unreachable || this.labels[this.labels.length - 1].dead;
+  }
+
+  private emit(op: number): void {
+    if (!this.dead) this.out.emit(op);
+  }
+
+  private emit2(op: number, a: number): void {
+    if (!this.dead) this.out.emit2(op, a);
+  }
+
+  /** Word offset from the frame pointer of operand-stack slot `height`. */
+  private heightWords(height: number): number {
+    return 2 * (this.localTypes.length + height);
+  }
+
+  private blockType(): [ValType[], ValType[]] {
+    const at = this.r.pos;
+    const bt = this.r.s33();
+    if (bt === -0x40) return [[], []];
+    if (bt < 0) return [[], [this.valTypeFromS33(bt, at)]];
+    const t = this.ctx.types[bt];
+    if (!t) this.v.error(`unknown type ${bt}`);
+    return [t.params, t.results];
+  }
+
+  private valTypeFromS33(bt: number, at: number): ValType {
+    const byte = bt + 0x80;
+    if (byte === I32 || byte === I64 || byte === F32 || byte === F64 || byte === FuncRef || byte === ExternRef) return byte;
+    if (byte === ValType.V128) throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+    throw new MalformedError('malformed value type', at);
+  }
+
+  private valType(): ValType {
+    const at = this.r.pos;
+    const b = this.r.u8();
+    if (b === I32 || b === I64 || b === F32 || b === F64 || b === FuncRef || b === ExternRef) return b;
+    if (b === ValType.V128) throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+    throw new MalformedError('malformed value type', at);
+  }
+
+  private refType(): ValType.FuncRef | ValType.ExternRef {
+    const at = this.r.pos;
+    const b = this.r.u8();
+    if (b === FuncRef || b === ExternRef) return b;
+    throw new MalformedError('malformed reference type', at);
+  }
+
+  private zeroByte(): void {
+    const at = this.r.pos;
+    if (this.r.u8() !== 0) throw new MalformedError('zero byte expected', at);
+  }
+
+  private memoryIndexZero(): void {
+    this.zeroByte();
+    if (this.ctx.memories.length === 0) this.v.error('unknown memory 0');
+  }
+
+  private tableIndex(): number {
+    const idx = this.r.u32();
+    if (idx >= this.ctx.tables.length) this.v.error(`unknown table ${idx}`);
+    return idx;
+  }
+
+  /** Emits the jump for a branch to label `depth` with the current operand stack. */
+  private branch(depth: number, plainOp: number, dropOp: number): void {
+    const frame = this.v.label(depth);
+    const label = this.labels[this.labels.length - 1 - depth];
+    const keep = this.v.labelTypes(frame).length;
+    if (this.dead) return;
+    const needsMove = this.v.height - keep !== frame.height;
+    this.out.emit(needsMove ? dropOp : plainOp);
+    this.target(label);
+    if (needsMove) this.out.emit2(keep, this.heightWords(frame.height));
+  }
+
+  /** Emits a branch target word for `label`: known for loops, patched later otherwise. */
+  private target(label: Label): void {
+    if (label.loopPc >= 0) {
+      this.out.emit(label.loopPc);
+    } else {
+      label.fixups.push(this.out.length);
+      this.out.emit(-1);
+    }
+  }
+
+  private openBlock(kind: FrameKind, params: ValType[], results: ValType[]): Label {
+    const dead = this.dead;
+    this.v.popAll(params);
+    this.v.pushCtrl(kind, params, results);
+    const label: Label = { loopPc: -1, fixups: [], elseFixup: -1, dead };
+    this.labels.push(label);
+    return label;
+  }
+
+  private instruction(op: number): void {
+    const v = this.v;
+    const r = this.r;
+    switch (op) {
+      case 0x00: // unreachable
+        this.emit(Op.Unreachable);
+        v.setUnreachable();
+        return;
+      case 0x01: // nop
+        return;
+      case 0x02: { // block
+        const [params, results] = this.blockType();
+        this.openBlock(FrameKind.Block, params, results);
+        return;
+      }
+      case 0x03: { // loop
+        const [params, results] = this.blockType();
+        const label = this.openBlock(FrameKind.Loop, params, results);
+        label.loopPc = this.out.length;
+        return;
+      }
+      case 0x04: { // if
+        const [params, results] = this.blockType();
+        v.popExpect(I32);
+        const wasDead = this.dead;
+        const label = this.openBlock(FrameKind.If, params, results);
+        if (!wasDead) {
+          this.out.emit(Op.If);
+          label.elseFixup = this.out.length;
+          this.out.emit(-1);
+        }
+        return;
+      }
+      case 0x05: { // else
+        const frame = v.top;
+        if (frame.kind !== FrameKind.If) v.error('else without matching if');
+        const label = this.labels[this.labels.length - 1];
+        // The then-branch falls through to the end: jump over the else-branch.
+        if (!this.dead) {
+          this.out.emit(Op.Br);
+          label.fixups.push(this.out.length);
+          this.out.emit(-1);
+        }
+        v.popCtrl();
+        v.pushCtrl(FrameKind.Else, frame.params, frame.results);
+        if (label.elseFixup >= 0) {
+          this.out.patch(label.elseFixup, this.out.length);
+          label.elseFixup = -1;
+        }
+        return;
+      }
+      case 0x0b: { // end
+        const frame = v.popCtrl();
+        const label = this.labels.pop()!;
+        if (frame.kind === FrameKind.If) {
+          // `if` without `else`: the false path carries the params through as results.
+          const same = frame.params.length === frame.results.length && frame.params.every((t, i) => t === frame.results[i]);
+          if (!same) v.error('type mismatch: if without else must leave its params as results');
+        }
+        const end = this.out.length;
+        for (const at of label.fixups) this.out.patch(at, end);
+        if (label.elseFixup >= 0) this.out.patch(label.elseFixup, end);
+        if (frame.kind === FrameKind.Func) {
+          // Reached by falling off the end or by a branch to the function's label.
+          if (!frame.unreachable || label.fixups.length > 0) this.out.emit(Op.Return);
+          return;
+        }
+        v.pushAll(frame.results);
+        return;
+      }
+      case 0x0c: { // br
+        const depth = r.u32();
+        const frame = v.label(depth);
+        v.popAll(v.labelTypes(frame));
+        v.pushAll(v.labelTypes(frame)); // restore, so branch() sees the real height
+        this.branch(depth, Op.Br, Op.BrDrop);
+        v.setUnreachable();
+        return;
+      }
+      case 0x0d: { // br_if
+        const depth = r.u32();
+        v.popExpect(I32);
+        const types = v.labelTypes(v.label(depth));
+        v.popAll(types);
+        v.pushAll(types);
+        this.branch(depth, Op.BrIf, Op.BrIfDrop);
+        return;
+      }
+      case 0x0e: { // br_table
+        const count = r.u32();
+        if (count > r.end - r.pos) throw new MalformedError('unexpected end', r.pos);
+        const depths: number[] = [];
+        for (let i = 0; i <= count; i++) depths.push(r.u32());
+        v.popExpect(I32);
+        const defaultArity = v.labelTypes(v.label(depths[count])).length;
+        for (const d of depths) {
+          const types = v.labelTypes(v.label(d));
+          if (types.length !== defaultArity) v.error('type mismatch: br_table targets have different arities');
+          v.popAll(types);
+          v.pushAll(types);
+        }
+        if (!this.dead) {
+          this.out.emit2(Op.BrTable, count);
+          for (const d of depths) {
+            const frame = v.label(d);
+            this.target(this.labels[this.labels.length - 1 - d]);
+            this.out.emit2(defaultArity, this.heightWords(frame.height));
+          }
+        }
+        v.setUnreachable();
+        return;
+      }
+      case 0x0f: // return
+        v.popAll(v.ctrls[0].results);
+        this.emit(Op.Return);
+        v.setUnreachable();
+        return;
+      case 0x10: { // call
+        const idx = r.u32();
+        const type = v.checkType(this.ctx.funcTypes[idx], `function ${idx}`);
+        v.popAll(type.params);
+        v.pushAll(type.results);
+        this.emit2(Op.Call, idx);
+        return;
+      }
+      case 0x11: { // call_indirect
+        const typeIdx = r.u32();
+        const tableIdx = r.u32();
+        if (tableIdx >= this.ctx.tables.length) v.error(`unknown table ${tableIdx}`);
+        const type = v.checkType(this.ctx.types[typeIdx], `type ${typeIdx}`);
+        if (this.ctx.tables[tableIdx].elemType !== FuncRef) v.error('type mismatch: call_indirect on a table of externref');
+        v.popExpect(I32);
+        v.popAll(type.params);
+        v.pushAll(type.results);
+        if (!this.dead) this.out.emit3(Op.CallIndirect, typeIdx, tableIdx);
+        return;
+      }
+      case 0x1a: // drop
+        v.pop();
+        this.emit(Op.Drop);
+        return;
+      case 0x1b: { // select
+        v.popExpect(I32);
+        const a = v.pop();
+        const b = v.pop();
+        if ((a !== UNKNOWN && isRefType(a)) || (b !== UNKNOWN && isRefType(b))) v.error('type mismatch: select on references needs a type');
+        if (a !== b && a !== UNKNOWN && b !== UNKNOWN) v.error('type mismatch: select operands differ');
+        v.push(a === UNKNOWN ? b : a);
+        this.emit(Op.Select);
+        return;
+      }
+      case 0x1c: { // select t*
+        const n = r.u32();
+        if (n !== 1) v.error('invalid result arity: typed select takes exactly one type');
+        const t = this.valType();
+        v.popExpect(I32);
+        v.popExpect(t);
+        v.popExpect(t);
+        v.push(t);
+        this.emit(Op.Select);
+        return;
+      }
+      case 0x20: { // local.get
+        const idx = r.u32();
+        v.push(v.checkLocal(idx, this.localTypes));
+        this.emit2(Op.LocalGet, 2 * idx);
+        return;
+      }
+      case 0x21: { // local.set
+        const idx = r.u32();
+        v.popExpect(v.checkLocal(idx, this.localTypes));
+        this.emit2(Op.LocalSet, 2 * idx);
+        return;
+      }
+      case 0x22: { // local.tee
+        const idx = r.u32();
+        const t = v.checkLocal(idx, this.localTypes);
+        v.popExpect(t);
+        v.push(t);
+        this.emit2(Op.LocalTee, 2 * idx);
+        return;
+      }
+      case 0x23: { // global.get
+        const idx = r.u32();
+        const g = this.ctx.globals[idx];
+        if (!g) v.error(`unknown global ${idx}`);
+        v.push(g.valType);
+        this.emit2(Op.GlobalGet, idx);
+        return;
+      }
+      case 0x24: { // global.set
+        const idx = r.u32();
+        const g = this.ctx.globals[idx];
+        if (!g) v.error(`unknown global ${idx}`);
+        if (!g.mutable) v.error(`global is immutable: global ${idx}`);
+        v.popExpect(g.valType);
+        this.emit2(Op.GlobalSet, idx);
+        return;
+      }
+      case 0x25: { // table.get
+        const t = this.tableIndex();
+        v.popExpect(I32);
+        v.push(this.ctx.tables[t].elemType);
+        this.emit2(Op.TableGet, t);
+        return;
+      }
+      case 0x26: { // table.set
+        const t = this.tableIndex();
+        v.popExpect(this.ctx.tables[t].elemType);
+        v.popExpect(I32);
+        this.emit2(Op.TableSet, t);
+        return;
+      }
+      case 0x3f: // memory.size
+        this.memoryIndexZero();
+        v.push(I32);
+        this.emit(Op.MemorySize);
+        return;
+      case 0x40: // memory.grow
+        this.memoryIndexZero();
+        v.popExpect(I32);
+        v.push(I32);
+        this.emit(Op.MemoryGrow);
+        return;
+      case 0x41: // i32.const
+        v.push(I32);
+        this.emit2(Op.I32Const, r.s32());
+        return;
+      case 0x42: { // i64.const
+        const [lo, hi] = r.s64();
+        v.push(I64);
+        if (!this.dead) this.out.emit3(Op.I64Const, lo, hi);
+        return;
+      }
+      case 0x43: // f32.const
+        v.push(F32);
+        this.emit2(Op.F32Const, r.fixed32());
+        return;
+      case 0x44: { // f64.const
+        const lo = r.fixed32();
+        const hi = r.fixed32();
+        v.push(F64);
+        if (!this.dead) this.out.emit3(Op.F64Const, lo, hi);
+        return;
+      }
+      case 0xd0: // ref.null
+        v.push(this.refType());
+        this.emit(Op.RefNull);
+        return;
+      case 0xd1: // ref.is_null
+        v.popRef();
+        v.push(I32);
+        this.emit(Op.RefIsNull);
+        return;
+      case 0xd2: { // ref.func
+        const idx = r.u32();
+        if (idx >= this.ctx.funcTypes.length) v.error(`unknown function ${idx}`);
+        if (!this.ctx.refs.has(idx)) v.error(`undeclared function reference ${idx}`);
+        v.push(FuncRef);
+        this.emit2(Op.RefFunc, idx);
+        return;
+      }
+      case 0xfc:
+        this.prefixed(r.u32());
+        return;
+      case 0xfd:
+        throw new UnsupportedFeatureError('unsupported feature: SIMD instructions (0xfd prefix)', r.pos - 1);
+    }
+    if (op >= 0x28 && op <= 0x3e) {
+      this.memoryAccess(op);
+      return;
+    }
+    const sig = NUMERIC_SIGNATURES.get(op);
+    if (sig) {
+      v.popAll(sig[0]);
+      v.push(sig[1]);
+      this.emit(op);
+      return;
+    }
+    throw new MalformedError(`illegal opcode 0x${op.toString(16)}`, r.pos - 1);
+  }
+
+  private memoryAccess(op: number): void {
+    const v = this.v;
+    const align = this.r.u32();
+    const offset = this.r.u32();
+    if (this.ctx.memories.length === 0) v.error('unknown memory 0');
+    const i = op - 0x28;
+    if (align > NATURAL_ALIGN[i]) v.error('alignment must not be larger than natural');
+    const type = MEMORY_TYPE[i];
+    if (op <= 0x35) {
+      v.popExpect(I32);
+      v.push(type);
+    } else {
+      v.popExpect(type);
+      v.popExpect(I32);
+    }
+    this.emit2(op, offset | 0);
+  }
+
+  private prefixed(sub: number): void {
+    const v = this.v;
+    const r = this.r;
+    const op = Op.Prefix + sub;
+    if (sub <= 7) {
+      const sig = NUMERIC_SIGNATURES.get(op)!;
+      v.popAll(sig[0]);
+      v.push(sig[1]);
+      this.emit(op);
+      return;
+    }
+    switch (sub) {
+      case 8: { // memory.init
+        const seg = r.u32();
+        this.zeroByte();
+        if (this.ctx.memories.length === 0) v.error('unknown memory 0');
+        this.checkData(seg);
+        v.popAll([I32, I32, I32]);
+        this.emit2(op, seg);
+        return;
+      }
+      case 9: { // data.drop
+        const seg = r.u32();
+        this.checkData(seg);
+        this.emit2(op, seg);
+        return;
+      }
+      case 10: // memory.copy
+        this.zeroByte();
+        this.memoryIndexZero();
+        v.popAll([I32, I32, I32]);
+        this.emit(op);
+        return;
+      case 11: // memory.fill
+        this.memoryIndexZero();
+        v.popAll([I32, I32, I32]);
+        this.emit(op);
+        return;
+      case 12: { // table.init
+        const seg = r.u32();
+        const t = this.tableIndex();
+        const et = this.ctx.elemTypes[seg];
+        if (et === undefined) v.error(`unknown elem segment ${seg}`);
+        if (et !== this.ctx.tables[t].elemType) v.error('type mismatch: table.init element types differ');
+        v.popAll([I32, I32, I32]);
+        if (!this.dead) this.out.emit3(op, seg, t);
+        return;
+      }
+      case 13: { // elem.drop
+        const seg = r.u32();
+        if (this.ctx.elemTypes[seg] === undefined) v.error(`unknown elem segment ${seg}`);
+        this.emit2(op, seg);
+        return;
+      }
+      case 14: { // table.copy
+        const dst = this.tableIndex();
+        const src = this.tableIndex();
+        if (this.ctx.tables[dst].elemType !== this.ctx.tables[src].elemType) v.error('type mismatch: table.copy element types differ');
+        v.popAll([I32, I32, I32]);
+        if (!this.dead) this.out.emit3(op, dst, src);
+        return;
+      }
+      case 15: { // table.grow
+        const t = this.tableIndex();
+        v.popExpect(I32);
+        v.popExpect(this.ctx.tables[t].elemType);
+        v.push(I32);
+        this.emit2(op, t);
+        return;
+      }
+      case 16: { // table.size
+        const t = this.tableIndex();
+        v.push(I32);
+        this.emit2(op, t);
+        return;
+      }
+      case 17: { // table.fill
+        const t = this.tableIndex();
+        v.popExpect(I32);
+        v.popExpect(this.ctx.tables[t].elemType);
+        v.popExpect(I32);
+        this.emit2(op, t);
+        return;
+      }
+    }
+    throw new MalformedError(`illegal opcode 0xfc ${sub}`, r.pos);
+  }
+
+  private checkData(seg: number): void {
+    if (this.ctx.dataCount === undefined) throw new MalformedError('data count section required', this.r.pos);
+    if (seg >= this.ctx.dataCount) this.v.error(`unknown data segment ${seg}`);
+  }
+}
+
+/** Translates every function body of a validated-at-module-level module into one code array. */
+export function translateModule(module: Module, ctx: ModuleContext): { code: Int32Array; functions: CompiledFunction[] } {
+  const out = new CodeBuilder();
+  const functions: CompiledFunction[] = [];
+  for (let i = 0; i < module.codes.length; i++) {
+    functions.push(new FunctionTranslator(module, ctx, out, ctx.numImportedFuncs + i).translate());
+  }
+  return { code: out.finish(), functions };
+}
