@@ -20,6 +20,11 @@ export const enum RunResult {
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
+/** Math.floor & co. hand a signalling NaN back unchanged; wasm wants it quieted. */
+function quiet(x: number): number {
+  return x === x ? x : NaN;
+}
+
 /**
  * The interpreter's run loop: executes at most `budget` internal instructions of the
  * thread (budget < 2^30, so it stays a small integer). Registers live in locals while it
@@ -151,11 +156,13 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         a = s32[sp] >>> 0;
         if (a >= table.size) {
           trap = TrapCode.UndefinedElement;
+          t.trapDetail = a;
           break run;
         }
         b = table.elements[a];
         if (b === 0) {
           trap = TrapCode.UninitializedElement;
+          t.trapDetail = a;
           break run;
         }
         calleeAddr = b - 1;
@@ -546,9 +553,9 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       // f64 arithmetic (slot index w = sp >> 1; the sign is in the high word)
       case 0x99: s32[sp - 2 + HI] &= 0x7fffffff; continue;
       case 0x9a: s32[sp - 2 + HI] ^= -2147483648; continue;
-      case 0x9b: w = (sp >> 1) - 1; f64[w] = Math.ceil(f64[w]); continue;
-      case 0x9c: w = (sp >> 1) - 1; f64[w] = Math.floor(f64[w]); continue;
-      case 0x9d: w = (sp >> 1) - 1; f64[w] = Math.trunc(f64[w]); continue;
+      case 0x9b: w = (sp >> 1) - 1; f64[w] = quiet(Math.ceil(f64[w])); continue;
+      case 0x9c: w = (sp >> 1) - 1; f64[w] = quiet(Math.floor(f64[w])); continue;
+      case 0x9d: w = (sp >> 1) - 1; f64[w] = quiet(Math.trunc(f64[w])); continue;
       case 0x9f: w = (sp >> 1) - 1; f64[w] = Math.sqrt(f64[w]); continue;
       case 0xa0: sp -= 2; w = sp >> 1; f64[w - 1] += f64[w]; continue;
       case 0xa1: sp -= 2; w = sp >> 1; f64[w - 1] -= f64[w]; continue;
@@ -632,7 +639,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   if (trap !== TrapCode.None) {
     t.status = 'trapped';
     if (trap === TrapCode.HostError) throw t.hostError;
-    throw trapError(trap);
+    throw trapError(trap, t.trapDetail);
   }
   return result;
 }

@@ -45,6 +45,8 @@ export class Thread {
   entryFuncAddr = -1;
   /** What a host function threw, rethrown by the run loop after it saved its registers. */
   hostError: unknown = undefined;
+  /** The table index that an element trap names in its message. */
+  trapDetail = -1;
   /** Set when a host function suspended the machine: resume once it settles. */
   suspendedUntil: Promise<unknown> | undefined = undefined;
 
@@ -71,6 +73,7 @@ export class Thread {
     this.status = 'idle';
     this.entryFuncAddr = -1;
     this.hostError = undefined;
+    this.trapDetail = -1;
     this.suspendedUntil = undefined;
   }
 }

@@ -39,7 +39,9 @@ export const TRAP_MESSAGES: readonly string[] = [
   'host function suspended',
 ];
 
-export function trapError(code: TrapCode): Trap {
-  const message = TRAP_MESSAGES[code];
+/** `detail` (a table index) is appended where the spec's messages name one. */
+export function trapError(code: TrapCode, detail = -1): Trap {
+  let message = TRAP_MESSAGES[code];
+  if ((code === TrapCode.UninitializedElement || code === TrapCode.UndefinedElement) && detail >= 0) message += ` ${detail}`;
   return code === TrapCode.CallStackExhausted ? new ExhaustionError(message) : new Trap(message);
 }

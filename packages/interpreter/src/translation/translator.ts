@@ -1,4 +1,5 @@
-import { MalformedError, UnsupportedFeatureError } from '../errors';
+import { MalformedError, UnsupportedFeatureError, ValidationError } from '../errors';
+import { scanBody } from '../binary/code-scanner';
 import { ByteReader } from '../binary/reader';
 import { FuncType, Module, ValType, isRefType } from '../syntax/types';
 import { CodeValidator, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../validation/code';
@@ -282,8 +283,7 @@ export class FunctionTranslator {
         for (const d of depths) {
           const types = v.labelTypes(v.label(d));
           if (types.length !== defaultArity) v.error('type mismatch: br_table targets have different arities');
-          v.popAll(types);
-          v.pushAll(types);
+          v.popAndRestore(types);
         }
         if (!this.dead) {
           this.out.emit2(Op.BrTable, count);
@@ -573,8 +573,12 @@ export class FunctionTranslator {
   }
 
   private checkData(seg: number): void {
-    if (this.ctx.dataCount === undefined) throw new MalformedError('data count section required', this.r.pos);
-    if (seg >= this.ctx.dataCount) this.v.error(`unknown data segment ${seg}`);
+    // Without a data count section, data indices in code are malformed when there are data
+    // segments (the decoder could not check them in one pass) and simply unknown otherwise.
+    if (this.ctx.dataCount === undefined && this.module.datas.length > 0) {
+      throw new MalformedError('data count section required', this.r.pos);
+    }
+    if (seg >= (this.ctx.dataCount ?? 0)) this.v.error(`unknown data segment ${seg}`);
   }
 }
 
@@ -583,7 +587,15 @@ export function translateModule(module: Module, ctx: ModuleContext): { code: Int
   const out = new CodeBuilder();
   const functions: CompiledFunction[] = [];
   for (let i = 0; i < module.codes.length; i++) {
-    functions.push(new FunctionTranslator(module, ctx, out, ctx.numImportedFuncs + i).translate());
+    try {
+      functions.push(new FunctionTranslator(module, ctx, out, ctx.numImportedFuncs + i).translate());
+    } catch (e) {
+      // A malformed body anywhere from here on takes precedence (see scanBody).
+      if (e instanceof ValidationError) {
+        for (const body of module.codes.slice(i)) scanBody(new ByteReader(module.bytes, body.codeStart, body.codeEnd));
+      }
+      throw e;
+    }
   }
   return { code: out.finish(), functions };
 }

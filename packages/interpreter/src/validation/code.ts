@@ -81,6 +81,20 @@ export class CodeValidator {
     for (let i = types.length - 1; i >= 0; i--) this.popExpect(types[i]);
   }
 
+  /**
+   * Pops `types` and pushes back what was actually there: an Unknown from an unreachable
+   * stack stays Unknown, so one br_table may target labels of different types there.
+   */
+  popAndRestore(types: readonly ValType[]): void {
+    const actual: OperandType[] = [];
+    for (let i = types.length - 1; i >= 0; i--) {
+      const t = this.pop();
+      if (t !== types[i] && t !== UNKNOWN) this.error(`type mismatch: expected ${valTypeName(types[i])}, got ${valTypeName(t)}`);
+      actual.push(t);
+    }
+    for (let i = actual.length - 1; i >= 0; i--) this.push(actual[i]);
+  }
+
   popRef(): OperandType {
     const t = this.pop();
     if (t !== UNKNOWN && !isRefType(t)) this.error(`type mismatch: expected a reference, got ${valTypeName(t)}`);
