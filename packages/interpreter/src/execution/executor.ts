@@ -1,11 +1,11 @@
 import { bulkOp } from './bulk';
 import { callHost } from './host-call';
 import { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } from './i64';
-import { HI } from './layout';
+import { HI as HI_WORD } from './layout';
 import { rareNumeric } from './numeric';
 import type { FunctionInstance, ModuleInstance } from './runtime';
 import type { Store } from './store';
-import { FRAME_WORDS, RETURN_TO_HOST, Thread } from './thread';
+import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
 import { TrapCode, trapError } from './traps';
 
 /** What `execute` stopped for (a trap is thrown instead). */
@@ -34,6 +34,10 @@ function quiet(x: number): number {
  * Every internal instruction counts as one toward `instructionCount`.
  */
 export function execute(store: Store, t: Thread, budget: number): RunResult {
+  // A local copy, so the high-word offset is a register, not a module property load.
+  const HI = HI_WORD;
+  const FRAME_WORDS = FRAME_WORDS_;
+  const RETURN_TO_HOST = RETURN_TO_HOST_;
   const s32 = t.s32;
   const f32 = t.f32;
   const f64 = t.f64;
@@ -269,11 +273,11 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         continue;
       case 0x25: // table.get <table>
         trap = bulkOp(op, store, inst, s32, sp, code[pc++], 0);
-        if (trap !== TrapCode.None) break run;
+        if (trap !== 0) break run;
         continue;
       case 0x26: // table.set <table>
         trap = bulkOp(op, store, inst, s32, sp, code[pc++], 0);
-        if (trap !== TrapCode.None) break run;
+        if (trap !== 0) break run;
         sp -= 4;
         continue;
 
@@ -588,7 +592,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       // The rest of the numeric instructions, out of line
       case 0x7f: case 0x80: case 0x81: case 0x82: // i64 div/rem
         trap = rareNumeric(op, s32, f32, f64, sp);
-        if (trap !== TrapCode.None) break run;
+        if (trap !== 0) break run;
         sp -= 2;
         continue;
       case 0x79: case 0x7a: case 0x7b: case 0x90: case 0x9e:
@@ -596,7 +600,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0xb4: case 0xb5: case 0xb9: case 0xba:
       case 0x100: case 0x101: case 0x102: case 0x103: case 0x104: case 0x105: case 0x106: case 0x107:
         trap = rareNumeric(op, s32, f32, f64, sp);
-        if (trap !== TrapCode.None) break run;
+        if (trap !== 0) break run;
         continue;
 
       // References: 0 is null, otherwise address + 1
@@ -607,7 +611,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       // Bulk memory and tables, out of line
       case 0x108: case 0x10a: case 0x10b: case 0x10c: case 0x10e: case 0x111: // [a b c] -> []
         trap = bulkOp(op, store, inst, s32, sp, op === 0x108 || op === 0x10c || op === 0x10e || op === 0x111 ? code[pc] : 0, code[pc + 1]);
-        if (trap !== TrapCode.None) break run;
+        if (trap !== 0) break run;
         if (op === 0x108 || op === 0x111) pc++;
         else if (op === 0x10c || op === 0x10e) pc += 2;
         sp -= 6;
