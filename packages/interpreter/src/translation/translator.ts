@@ -573,12 +573,9 @@ export class FunctionTranslator {
   }
 
   private checkData(seg: number): void {
-    // Without a data count section, data indices in code are malformed when there are data
-    // segments (the decoder could not check them in one pass) and simply unknown otherwise.
-    if (this.ctx.dataCount === undefined && this.module.datas.length > 0) {
-      throw new MalformedError('data count section required', this.r.pos);
-    }
-    if (seg >= (this.ctx.dataCount ?? 0)) this.v.error(`unknown data segment ${seg}`);
+    // The binary format forbids data indices in code unless a data count section precedes it.
+    if (this.ctx.dataCount === undefined) throw new MalformedError('data count section required', this.r.pos);
+    if (seg >= this.ctx.dataCount) this.v.error(`unknown data segment ${seg}`);
   }
 }
 
