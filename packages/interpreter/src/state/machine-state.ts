@@ -138,6 +138,10 @@ function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RestoreError(`invalid machine state: ${message}`);
 }
 
+/** Typed-array checks by tag, not instanceof: a structured clone may come from another realm. */
+const isTyped = (v: unknown, tag: 'Int32Array' | 'Uint8Array'): boolean =>
+  ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${tag}]`;
+
 const isInt = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
@@ -157,18 +161,18 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   const t = store.thread;
   check(Array.isArray(state.memories) && state.memories.length === store.memories.length, 'memory count differs');
   state.memories.forEach((m, i) => {
-    check(isInt(m.pages, 0, 65536) && m.data instanceof Uint8Array && m.data.length === m.pages * 65536, `memory ${i} size`);
+    check(isInt(m.pages, 0, 65536) && isTyped(m.data, 'Uint8Array') && m.data.length === m.pages * 65536, `memory ${i} size`);
     check(m.max === store.memories[i].max || (m.max == null && store.memories[i].max === undefined), `memory ${i} maximum differs`);
   });
   check(Array.isArray(state.tables) && state.tables.length === store.tables.length, 'table count differs');
   const nFuncs = store.functions.length;
   state.tables.forEach((tb, i) => {
-    check(tb.elements instanceof Int32Array && isInt(tb.size, 0, 1e7) && tb.elements.length === tb.size, `table ${i} size`);
+    check(isTyped(tb.elements, 'Int32Array') && isInt(tb.size, 0, 1e7) && tb.elements.length === tb.size, `table ${i} size`);
     const isFunc = store.tables[i].elemType === ValType.FuncRef;
     check((tb.elemType === 'funcref') === isFunc, `table ${i} element type differs`);
     if (isFunc) for (const r of tb.elements) check(r >= 0 && r <= nFuncs, `table ${i} holds an unknown function`);
   });
-  check(state.globals instanceof Int32Array && state.globals.length === 2 * store.globalTypes.length, 'global count differs');
+  check(isTyped(state.globals, 'Int32Array') && state.globals.length === 2 * store.globalTypes.length, 'global count differs');
   check(Array.isArray(state.droppedElems) && state.droppedElems.every((a) => isInt(a, 0, store.elems.length - 1)), 'dropped element segments');
   check(Array.isArray(state.droppedDatas) && state.droppedDatas.every((a) => isInt(a, 0, store.datas.length - 1)), 'dropped data segments');
   check(Array.isArray(state.externs), 'externs');
@@ -178,9 +182,9 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   check(['idle', 'running', 'suspended', 'done', 'trapped'].includes(th.status), `thread status '${th.status}'`);
   check(isInt(th.instructionCount, 0, Number.MAX_SAFE_INTEGER), 'instruction count');
   const stackSlots = t.stackWords / 2;
-  check(th.stack instanceof Int32Array && isInt(th.sp, 0, stackSlots) && th.stack.length === 2 * th.sp, 'stack');
+  check(isTyped(th.stack, 'Int32Array') && isInt(th.sp, 0, stackSlots) && th.stack.length === 2 * th.sp, 'stack');
   check(isInt(th.fp, 0, th.sp), 'frame pointer');
-  check(th.frames instanceof Int32Array && th.frames.length % FRAME_WORDS === 0 && th.frames.length / FRAME_WORDS <= t.maxCallDepth, 'frames');
+  check(isTyped(th.frames, 'Int32Array') && th.frames.length % FRAME_WORDS === 0 && th.frames.length / FRAME_WORDS <= t.maxCallDepth, 'frames');
   check(isInt(th.entryFuncAddr, -1, nFuncs - 1), 'entry function');
   const active = th.status === 'running' || th.status === 'suspended';
   if (active) {
