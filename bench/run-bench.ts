@@ -1,0 +1,516 @@
+/**
+ * `npm run bench`: times the compute kernels in bench/kernels/*.wasm in
+ *   - our interpreter (@mvvm/interpreter's Machine), reporting instructions/second,
+ *   - V8's own WebAssembly (same process),
+ *   - wabt's `wasm-interp` (subprocess, when it is on PATH),
+ * checks that every engine returns the same checksum, and prints a table plus the
+ * geometric means of ours/V8 and ours/wasm-interp.
+ *
+ * Options:
+ *   --json            also print one machine-readable JSON line at the end
+ *   --only=a,b        run only the named kernels
+ *   --reps=N          timed repetitions per engine (median is reported; default 3)
+ *   --scale=X         multiply every kernel's n by X (e.g. 0.1 for a quick smoke run)
+ *   --no-ours         skip our interpreter
+ *   --no-wasm-interp  skip wasm-interp
+ *   --interpreter=F   import Machine from module file F instead of @mvvm/interpreter
+ *   --keep-tmp        keep the generated wasm-interp modules (for debugging)
+ *
+ * Kernels are rebuilt from C by bench/kernels/build.sh (the .wasm files are committed).
+ * Not part of `npm test`.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+// ---------------------------------------------------------------------------------------
+// Kernels. n is chosen so that our interpreter takes roughly 0.5-2 s per kernel.
+
+interface Kernel {
+  name: string;
+  n: number;
+  what: string;
+}
+
+const KERNELS: Kernel[] = [
+  { name: 'fib', n: 33, what: 'recursive fib(n): calls/returns' },
+  { name: 'sieve', n: 80, what: 'byte-array sieve of 64K, n rounds: load8/store8 loops' },
+  { name: 'matmul', n: 84, what: 'i32 48x48 matrix multiply, n rounds' },
+  { name: 'nbody', n: 90000, what: 'f64 n-body, n steps (sqrt, div)' },
+  { name: 'mandelbrot', n: 460, what: 'f64 mandelbrot n x n, 64 iters' },
+  { name: 'hash64', n: 1500, what: 'i64 xxhash64-like over 16 KiB, n passes' },
+  { name: 'sort', n: 120000, what: 'quicksort + heapsort of n pseudo-random i32' },
+  { name: 'vm', n: 200000, what: 'bytecode VM, big switch (br_table), n loop iters' },
+];
+
+// ---------------------------------------------------------------------------------------
+// Command line
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string): string | undefined => {
+  const hit = argv.find((a) => a.startsWith(`--${name}=`));
+  return hit === undefined ? undefined : hit.slice(name.length + 3);
+};
+const wantJson = flag('json');
+const reps = Math.max(1, Number(option('reps') ?? 3));
+const scale = Number(option('scale') ?? 1);
+const only = option('only')?.split(',');
+const KERNEL_DIR = path.join(__dirname, 'kernels');
+
+// ---------------------------------------------------------------------------------------
+// Small helpers
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6; // ms
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const geomean = (xs: number[]): number =>
+  xs.length === 0 ? NaN : Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+type ResultType = 'i32' | 'i64';
+
+/** Canonical string form of a checksum: signed decimal in the result's width. */
+function canon(v: unknown, type: ResultType): string {
+  let b: bigint;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'number') b = BigInt(Math.trunc(v));
+  else if (typeof v === 'string') b = BigInt(v);
+  else if (v !== null && typeof v === 'object' && 'value' in (v as object))
+    return canon((v as { value: unknown }).value, type); // tolerate {type, value} results
+  else throw new Error(`cannot interpret result ${String(v)}`);
+  return BigInt.asIntN(type === 'i64' ? 64 : 32, b).toString();
+}
+
+// ---------------------------------------------------------------------------------------
+// Minimal wasm binary surgery: find `run`'s result type, and build a variant module with
+// an extra nullary export `bench` = `run(n)`, because wasm-interp 1.0.32 can only call
+// exports via --run-all-exports, which skips functions that take parameters.
+
+function readU32(b: Uint8Array, pos: number): [number, number] {
+  let result = 0, shift = 0, byte: number;
+  do {
+    byte = b[pos++];
+    result |= (byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [result >>> 0, pos];
+}
+function u32(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+function s32(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
+const name = (s: string): number[] => [...u32(s.length), ...Buffer.from(s, 'utf8')];
+
+interface Section { id: number; body: Uint8Array }
+interface FuncType { params: number[]; results: number[] }
+
+function sections(bytes: Uint8Array): Section[] {
+  const out: Section[] = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos++];
+    const [size, p] = readU32(bytes, pos);
+    out.push({ id, body: bytes.subarray(p, p + size) });
+    pos = p + size;
+  }
+  return out;
+}
+/** Split a vector section into its count and the raw bytes of each entry (by parser). */
+function entries(body: Uint8Array, skip: (b: Uint8Array, pos: number) => number): Uint8Array[] {
+  let [count, pos] = readU32(body, 0);
+  const out: Uint8Array[] = [];
+  while (count--) {
+    const end = skip(body, pos);
+    out.push(body.subarray(pos, end));
+    pos = end;
+  }
+  return out;
+}
+const skipType = (b: Uint8Array, pos: number): number => {
+  let [np, p] = readU32(b, pos + 1);
+  p += np;
+  const [nr, q] = readU32(b, p);
+  return q + nr;
+};
+const skipU32 = (b: Uint8Array, pos: number): number => readU32(b, pos)[1];
+const skipExport = (b: Uint8Array, pos: number): number => {
+  const [len, p] = readU32(b, pos);
+  return readU32(b, p + len + 1)[1];
+};
+const skipSized = (b: Uint8Array, pos: number): number => {
+  const [len, p] = readU32(b, pos);
+  return p + len;
+};
+
+interface ModuleInfo { runType: FuncType; runIndex: number; resultType: ResultType }
+
+function inspect(bytes: Uint8Array): ModuleInfo {
+  const secs = sections(bytes);
+  const sec = (id: number): Uint8Array => {
+    const s = secs.find((x) => x.id === id);
+    if (!s) throw new Error(`kernel has no section ${id}`);
+    return s.body;
+  };
+  if (secs.some((s) => s.id === 2)) throw new Error('kernels must not have imports');
+  const types: FuncType[] = entries(sec(1), skipType).map((e) => {
+    const [np, p] = readU32(e, 1);
+    const params = [...e.subarray(p, p + np)];
+    const [nr, q] = readU32(e, p + np);
+    return { params, results: [...e.subarray(q, q + nr)] };
+  });
+  const funcTypes = entries(sec(3), skipU32).map((e) => readU32(e, 0)[0]);
+  let runIndex = -1;
+  for (const e of entries(sec(7), skipExport)) {
+    const [len, p] = readU32(e, 0);
+    if (Buffer.from(e.subarray(p, p + len)).toString() === 'run' && e[p + len] === 0)
+      runIndex = readU32(e, p + len + 1)[0];
+  }
+  if (runIndex < 0) throw new Error('kernel does not export function "run"');
+  const runType = types[funcTypes[runIndex]];
+  if (runType.params.length !== 1 || runType.params[0] !== 0x7f || runType.results.length !== 1)
+    throw new Error('run must be (i32) -> i32|i64');
+  const r = runType.results[0];
+  if (r !== 0x7f && r !== 0x7e) throw new Error('run must return i32 or i64');
+  return { runType, runIndex, resultType: r === 0x7e ? 'i64' : 'i32' };
+}
+
+/** The module plus `(func (export "bench") (result T) (call $run (i32.const n)))`. */
+function withBenchExport(bytes: Uint8Array, n: number): Uint8Array {
+  const info = inspect(bytes);
+  const secs = sections(bytes);
+  const types = entries(secs.find((s) => s.id === 1)!.body, skipType);
+  const funcs = entries(secs.find((s) => s.id === 3)!.body, skipU32);
+  const exports = entries(secs.find((s) => s.id === 7)!.body, skipExport);
+  const codes = entries(secs.find((s) => s.id === 10)!.body, skipSized);
+  const newType = types.length;
+  const newFunc = funcs.length; // no imported functions (checked by inspect)
+  const newBodies: Record<number, number[]> = {
+    1: vec([...types.map((t) => [...t]), [0x60, 0, 1, info.runType.results[0]]]),
+    3: vec([...funcs.map((f) => [...f]), u32(newType)]),
+    7: vec([...exports.map((e) => [...e]), [...name('bench'), 0x00, ...u32(newFunc)]]),
+    10: vec([
+      ...codes.map((c) => [...c]),
+      (() => {
+        const body = [0x00, 0x41, ...s32(n), 0x10, ...u32(info.runIndex), 0x0b];
+        return [...u32(body.length), ...body];
+      })(),
+    ]),
+  };
+  const out: number[] = [...bytes.subarray(0, 8)];
+  for (const s of secs) {
+    const body = newBodies[s.id] ?? [...s.body];
+    out.push(s.id, ...u32(body.length), ...body);
+  }
+  return Uint8Array.from(out);
+}
+
+// ---------------------------------------------------------------------------------------
+// Engines
+
+interface OurMachine {
+  invoke(name: string, args: unknown[]): unknown;
+  instructionCount: number | bigint;
+}
+interface OurMachineClass {
+  instantiate(bytes: Uint8Array, imports: object): Promise<OurMachine> | OurMachine;
+}
+
+async function loadOurs(): Promise<OurMachineClass | string> {
+  const errors: string[] = [];
+  // A non-literal specifier keeps `npm run typecheck` independent of the interpreter's API.
+  const override = option('interpreter');
+  const candidates = override
+    ? [path.resolve(override)]
+    : ['@mvvm/interpreter', path.join(__dirname, '../packages/interpreter/src/index.ts')];
+  for (const spec of candidates) {
+    try {
+      const mod = (await import(spec)) as { Machine?: OurMachineClass; default?: { Machine?: OurMachineClass } };
+      const Machine = mod.Machine ?? mod.default?.Machine;
+      if (Machine && typeof Machine.instantiate === 'function') return Machine;
+      errors.push(`${spec}: no Machine.instantiate export`);
+    } catch (e) {
+      errors.push(`${spec}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return errors.join('; ');
+}
+
+const toNumber = (x: number | bigint): number => (typeof x === 'bigint' ? Number(x) : x);
+
+interface Timing { ms: number; checksum: string; instructions?: number }
+
+async function timeOurs(Machine: OurMachineClass, bytes: Uint8Array, n: number, type: ResultType): Promise<Timing[]> {
+  const m = await Machine.instantiate(bytes, {});
+  const once = async (): Promise<Timing> => {
+    const before = toNumber(m.instructionCount);
+    const t0 = now();
+    let results = m.invoke('run', [n]);
+    if (results instanceof Promise) results = await results;
+    const ms = now() - t0;
+    const instructions = toNumber(m.instructionCount) - before;
+    const r = Array.isArray(results) ? results[0] : results;
+    return { ms, checksum: canon(r, type), instructions };
+  };
+  await once(); // warm-up (JIT the interpreter's dispatch loop)
+  const out: Timing[] = [];
+  for (let i = 0; i < reps; i++) out.push(await once());
+  return out;
+}
+
+async function timeV8(bytes: Uint8Array, n: number, type: ResultType): Promise<Timing[]> {
+  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, {});
+  const run = instance.exports.run as (n: number) => number | bigint;
+  // Warm-up: V8 tiers hot functions up from Liftoff to TurboFan between calls.
+  let t0 = now();
+  for (let i = 0; i < 3; i++) run(n);
+  // V8 is fast enough that one call can be well under a millisecond: each sample times a
+  // batch of calls lasting >= ~20 ms and reports the time per call.
+  const perCall = Math.max((now() - t0) / 3, 1e-3);
+  const batch = Math.max(1, Math.min(10000, Math.ceil(20 / perCall)));
+  const out: Timing[] = [];
+  for (let i = 0; i < Math.max(reps, 5); i++) {
+    let r: number | bigint = 0;
+    t0 = now();
+    for (let j = 0; j < batch; j++) r = run(n);
+    out.push({ ms: (now() - t0) / batch, checksum: canon(r, type) });
+  }
+  return out;
+}
+
+function findWasmInterp(): { path: string; version: string } | undefined {
+  const candidates = process.env.WASM_INTERP
+    ? [process.env.WASM_INTERP]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter((d) => d && !d.split(path.sep).includes('node_modules'))
+        .map((d) => path.join(d, 'wasm-interp'));
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+    } catch {
+      continue;
+    }
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return { path: c, version: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+interface WasmInterpTiming { ms: number; rawMs: number; startupMs: number; checksum: string }
+
+function timeWasmInterp(exe: string, bytes: Uint8Array, n: number, type: ResultType, tmp: string): WasmInterpTiming {
+  // `wasm-interp K.wasm --run-all-exports` runs every nullary export and prints
+  // `bench() => i32:123`; wall time of the whole subprocess, minus the median wall time
+  // of the same command with n=0 (process start-up + module load/validation).
+  const runOnce = (file: string): { ms: number; out: string } => {
+    const t0 = now();
+    const r = spawnSync(exe, [file, '--run-all-exports'], { encoding: 'utf8' });
+    const ms = now() - t0;
+    if (r.status !== 0) throw new Error(`wasm-interp failed (${r.status}): ${r.stderr}${r.stdout}`);
+    return { ms, out: r.stdout };
+  };
+  const parse = (out: string): string => {
+    const m = /^bench\(\) => (i32|i64):(-?\d+)/m.exec(out);
+    if (!m) throw new Error(`unexpected wasm-interp output: ${out}`);
+    return canon(BigInt(m[2]), type);
+  };
+  const big = path.join(tmp, `n${n}.wasm`);
+  const zero = path.join(tmp, `n0.wasm`);
+  fs.writeFileSync(big, withBenchExport(bytes, n));
+  fs.writeFileSync(zero, withBenchExport(bytes, 0));
+  const raw: number[] = [], startup: number[] = [];
+  let checksum = '';
+  runOnce(zero); // warm the page cache
+  for (let i = 0; i < reps; i++) {
+    startup.push(runOnce(zero).ms);
+    const r = runOnce(big);
+    raw.push(r.ms);
+    const c = parse(r.out);
+    if (checksum && c !== checksum) throw new Error(`wasm-interp not deterministic: ${checksum} vs ${c}`);
+    checksum = c;
+  }
+  const rawMs = median(raw), startupMs = median(startup);
+  return { ms: Math.max(rawMs - startupMs, 0.001), rawMs, startupMs, checksum };
+}
+
+// ---------------------------------------------------------------------------------------
+
+interface Row {
+  kernel: string;
+  n: number;
+  checksum: string;
+  oursMs?: number;
+  oursInstructions?: number;
+  oursMips?: number;
+  v8Ms: number;
+  oursOverV8?: number;
+  wasmInterpMs?: number;
+  wasmInterpStartupMs?: number;
+  oursOverWasmInterp?: number;
+  checksumsAgree: boolean;
+}
+
+const fmtMs = (ms: number | undefined): string =>
+  ms === undefined ? '-' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+const fmtX = (x: number | undefined): string =>
+  x === undefined || !isFinite(x) ? '-' : x >= 100 ? `${x.toFixed(0)}x` : `${x.toFixed(1)}x`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const startedAt = now();
+  const kernels = KERNELS.filter((k) => !only || only.includes(k.name)).map((k) => ({
+    ...k,
+    n: Math.max(1, Math.round(k.n * scale)),
+  }));
+
+  let Machine: OurMachineClass | undefined;
+  if (!flag('no-ours')) {
+    const loaded = await loadOurs();
+    if (typeof loaded === 'string') {
+      console.log(`NOTE: skipping "ours": could not load Machine from @mvvm/interpreter (${loaded})`);
+    } else Machine = loaded;
+  }
+  const wasmInterp = flag('no-wasm-interp') ? undefined : findWasmInterp();
+  if (!wasmInterp && !flag('no-wasm-interp')) console.log('NOTE: native wasm-interp not on PATH: skipping it');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mvvm-bench-'));
+
+  console.log(
+    `bench: ${kernels.length} kernels, median of ${reps} runs` +
+      (Machine ? ', ours warmed up once per kernel' : '') +
+      (wasmInterp
+        ? `; wasm-interp = ${wasmInterp.path} ${wasmInterp.version}, time = subprocess wall time minus that of the same module run with n=0`
+        : ''),
+  );
+
+  const rows: Row[] = [];
+  let mismatch = false;
+  try {
+    for (const k of kernels) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(KERNEL_DIR, `${k.name}.wasm`)));
+      const { resultType } = inspect(bytes);
+      process.stdout.write(`  ${k.name.padEnd(10)} n=${k.n} ...`);
+
+      const v8 = await timeV8(bytes, k.n, resultType);
+      const checksums: Record<string, string[]> = { v8: v8.map((t) => t.checksum) };
+      const row: Row = {
+        kernel: k.name,
+        n: k.n,
+        checksum: v8[0].checksum,
+        v8Ms: median(v8.map((t) => t.ms)),
+        checksumsAgree: true,
+      };
+
+      if (Machine) {
+        try {
+          const ours = await timeOurs(Machine, bytes, k.n, resultType);
+          checksums.ours = ours.map((t) => t.checksum);
+          row.oursMs = median(ours.map((t) => t.ms));
+          row.oursInstructions = ours[0].instructions;
+          row.oursMips = median(ours.map((t) => (t.instructions ?? NaN) / t.ms / 1000));
+          row.oursOverV8 = row.oursMs / row.v8Ms;
+        } catch (e) {
+          console.log(`\n!!! ERROR: our interpreter failed on ${k.name}: ${(e as Error).stack ?? e}`);
+          checksums.ours = ['<error>'];
+        }
+      }
+      if (wasmInterp) {
+        const wi = timeWasmInterp(wasmInterp.path, bytes, k.n, resultType, tmp);
+        checksums['wasm-interp'] = [wi.checksum];
+        row.wasmInterpMs = wi.ms;
+        row.wasmInterpStartupMs = wi.startupMs;
+        if (row.oursMs !== undefined) row.oursOverWasmInterp = row.oursMs / wi.ms;
+      }
+
+      const all = Object.values(checksums).flat();
+      if (all.some((c) => c !== row.checksum)) {
+        mismatch = true;
+        row.checksumsAgree = false;
+        console.log(
+          `\n!!!!!!!! CHECKSUM MISMATCH on ${k.name} (n=${k.n}): ` +
+            Object.entries(checksums).map(([e, cs]) => `${e}=${[...new Set(cs)].join('|')}`).join(', ') +
+            ' !!!!!!!!',
+        );
+      }
+      console.log(
+        ` ours ${fmtMs(row.oursMs)} ms, V8 ${fmtMs(row.v8Ms)} ms` +
+          (wasmInterp ? `, wasm-interp ${fmtMs(row.wasmInterpMs)} ms` : ''),
+      );
+      rows.push(row);
+    }
+  } finally {
+    if (flag('keep-tmp')) console.log(`(kept wasm-interp modules in ${tmp})`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const header = ['kernel', 'n', 'checksum', 'ours ms', 'M instr/s', 'V8 ms', 'ours/V8'];
+  if (wasmInterp) header.push('wasm-interp ms', 'ours/wasm-interp');
+  const body = rows.map((r) => {
+    const cells = [
+      r.kernel, String(r.n), r.checksumsAgree ? r.checksum : `MISMATCH! V8=${r.checksum}`, fmtMs(r.oursMs),
+      r.oursMips === undefined ? '-' : r.oursMips.toFixed(1), fmtMs(r.v8Ms), fmtX(r.oursOverV8),
+    ];
+    if (wasmInterp) cells.push(fmtMs(r.wasmInterpMs), fmtX(r.oursOverWasmInterp));
+    return cells;
+  });
+  const gmV8 = geomean(rows.flatMap((r) => (r.oursOverV8 === undefined ? [] : [r.oursOverV8])));
+  const gmWi = geomean(rows.flatMap((r) => (r.oursOverWasmInterp === undefined ? [] : [r.oursOverWasmInterp])));
+  const gmWiV8 = geomean(rows.flatMap((r) => (r.wasmInterpMs === undefined ? [] : [r.wasmInterpMs / r.v8Ms])));
+  body.push(header.map((_, i) => (i === 0 ? 'geomean' : i === 6 ? fmtX(gmV8) : i === 8 ? fmtX(gmWi) : '')));
+  console.log();
+  console.log(table(header, body));
+  if (!Machine) console.log('(ours skipped: Machine not available)');
+  if (wasmInterp) {
+    console.log(
+      `wasm-interp: start-up + load (median n=0 run, subtracted above): ` +
+        rows.map((r) => `${r.kernel} ${fmtMs(r.wasmInterpStartupMs)}`).join(', ') +
+        ` ms; wasm-interp/V8 geomean ${fmtX(gmWiV8)}`,
+    );
+  }
+  console.log(`total bench time ${((now() - startedAt) / 1000).toFixed(1)} s`);
+  if (mismatch) console.log('!!!!!!!! ERROR: engines disagree on at least one checksum (see above) !!!!!!!!');
+  if (wantJson) {
+    console.log(
+      JSON.stringify({
+        reps,
+        kernels: rows,
+        geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8 },
+        ok: !mismatch,
+      }),
+    );
+  }
+  if (mismatch) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
