@@ -1,7 +1,10 @@
-import { HI } from './layout';
+import { HI as HI_WORD } from './layout';
 import type { ModuleInstance } from './runtime';
 import type { Store } from './store';
 import { TrapCode } from './traps';
+
+// A module-level copy: an imported binding can compile to a getter call on every use.
+const HI = HI_WORD;
 
 /**
  * Bulk memory and table instructions (0xFC 8..17, table.get/set), kept out of the run

@@ -1,8 +1,8 @@
-import { bulkOp } from './bulk';
-import { callHost } from './host-call';
-import { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } from './i64';
+import { bulkOp as bulkOp_ } from './bulk';
+import { callHost as callHost_ } from './host-call';
+import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
-import { rareNumeric } from './numeric';
+import { rareNumeric as rareNumeric_ } from './numeric';
 import type { FunctionInstance, ModuleInstance } from './runtime';
 import type { Store } from './store';
 import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
@@ -34,10 +34,15 @@ function quiet(x: number): number {
  * Every internal instruction counts as one toward `instructionCount`.
  */
 export function execute(store: Store, t: Thread, budget: number): RunResult {
-  // A local copy, so the high-word offset is a register, not a module property load.
+  // Local copies of imported constants and helpers: an imported binding can compile to a
+  // property load or even a getter call on every use, which costs more than the work here.
   const HI = HI_WORD;
   const FRAME_WORDS = FRAME_WORDS_;
   const RETURN_TO_HOST = RETURN_TO_HOST_;
+  const { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } = i64;
+  const rareNumeric = rareNumeric_;
+  const bulkOp = bulkOp_;
+  const callHost = callHost_;
   const s32 = t.s32;
   const f32 = t.f32;
   const f64 = t.f64;

@@ -1,5 +1,8 @@
-import { HI } from './layout';
+import { HI as HI_WORD } from './layout';
 import { TrapCode } from './traps';
+
+// A module-level copy: an imported binding can compile to a getter call on every use.
+const HI = HI_WORD;
 
 /**
  * i64 arithmetic on (low, high) int32 word pairs in the stack's Int32Array, so the hot

@@ -1,6 +1,9 @@
-import { HI } from './layout';
+import { HI as HI_WORD } from './layout';
 import { ctz32, i64DivRem, i64ToF32, i64ToF64, popcnt32, truncToI64 } from './i64';
 import { TrapCode } from './traps';
+
+// A module-level copy: an imported binding can compile to a getter call on every use.
+const HI = HI_WORD;
 
 /** Round half to even, as f32.nearest / f64.nearest define it (Math.round rounds half up). */
 export function nearest(x: number): number {

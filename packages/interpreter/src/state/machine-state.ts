@@ -12,6 +12,7 @@
  * - references in tables and slots are 0 (null) or address + 1 / extern index + 1.
  */
 import { RestoreError } from '../errors';
+import { evalConst } from '../execution/instantiate';
 import { HI, LO } from '../execution/layout';
 import { ModuleInstance, globalWordIndex } from '../execution/runtime';
 import type { Store } from '../execution/store';
@@ -240,9 +241,6 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
 
 /** Segments hold constant data derived from the module: recompute the ones not dropped. */
 function restoreElemContents(store: Store, instance: ModuleInstance, dropped: Set<number>): void {
-  // Imported lazily to keep the dependency one-way at module load.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { evalConst } = require('../execution/instantiate') as typeof import('../execution/instantiate');
   instance.compiled.module.elems.forEach((seg, i) => {
     const addr = instance.elemAddrs[i];
     if (dropped.has(addr)) return;
