@@ -36,6 +36,7 @@ export function bulkOp(op: number, store: Store, inst: ModuleInstance, s: Int32A
       const len = data ? data.length : 0;
       if (src + n > len || d + n > mem.byteLength) return TrapCode.MemoryOutOfBounds;
       if (n > 0) mem.u8.set(data!.subarray(src, src + n), d);
+      mem.markDirty(d, n);
       return TrapCode.None;
     }
     case 0x109: // data.drop
@@ -48,6 +49,7 @@ export function bulkOp(op: number, store: Store, inst: ModuleInstance, s: Int32A
       const n = s[sp - 2] >>> 0;
       if (src + n > mem.byteLength || d + n > mem.byteLength) return TrapCode.MemoryOutOfBounds;
       mem.u8.copyWithin(d, src, src + n);
+      mem.markDirty(d, n);
       return TrapCode.None;
     }
     case 0x10b: { // memory.fill: [d val n] -> []
@@ -56,6 +58,7 @@ export function bulkOp(op: number, store: Store, inst: ModuleInstance, s: Int32A
       const n = s[sp - 2] >>> 0;
       if (d + n > mem.byteLength) return TrapCode.MemoryOutOfBounds;
       mem.u8.fill(s[sp - 4] & 0xff, d, d + n);
+      mem.markDirty(d, n);
       return TrapCode.None;
     }
     case 0x10c: { // table.init seg table: [d s n] -> []

@@ -19,6 +19,7 @@ export const enum RunResult {
 }
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+const EMPTY_DIRTY = new Uint8Array(1);
 
 /** Math.floor & co. hand a signalling NaN back unchanged; wasm wants it quieted. */
 function quiet(x: number): number {
@@ -66,6 +67,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
   let dv = mem !== null ? mem.view : EMPTY_VIEW;
   let memSize = mem !== null ? mem.buffer.byteLength : 0;
+  let dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
 
   const start = budget;
   let trap = TrapCode.None;
@@ -156,6 +158,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
           memSize = mem !== null ? mem.buffer.byteLength : 0;
+          dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
         }
         continue;
       }
@@ -207,6 +210,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           if (mem !== null) {
             dv = mem.view;
             memSize = mem.buffer.byteLength;
+            dirty = mem.dirty;
           }
           continue;
         }
@@ -234,6 +238,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
           memSize = mem !== null ? mem.buffer.byteLength : 0;
+          dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
         }
         continue;
       }
@@ -367,6 +372,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         a = (s32[sp - 4] >>> 0) + (code[pc++] >>> 0);
         if (a + 4 > memSize) { trap = TrapCode.MemoryOutOfBounds; break run; }
         dv.setInt32(a, s32[sp - 2], true);
+        dirty[a >>> 16] = 1;
+        dirty[(a + 3) >>> 16] = 1;
         sp -= 4;
         continue;
       case 0x37: // i64.store
@@ -375,6 +382,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         if (a + 8 > memSize) { trap = TrapCode.MemoryOutOfBounds; break run; }
         dv.setInt32(a, s32[sp - 2], true);
         dv.setInt32(a + 4, s32[sp - 2 + HI], true);
+        dirty[a >>> 16] = 1;
+        dirty[(a + 7) >>> 16] = 1;
         sp -= 4;
         continue;
       case 0x3a: // i32.store8
@@ -382,6 +391,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         a = (s32[sp - 4] >>> 0) + (code[pc++] >>> 0);
         if (a + 1 > memSize) { trap = TrapCode.MemoryOutOfBounds; break run; }
         dv.setInt8(a, s32[sp - 2]);
+        dirty[a >>> 16] = 1;
         sp -= 4;
         continue;
       case 0x3b: // i32.store16
@@ -389,6 +399,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         a = (s32[sp - 4] >>> 0) + (code[pc++] >>> 0);
         if (a + 2 > memSize) { trap = TrapCode.MemoryOutOfBounds; break run; }
         dv.setInt16(a, s32[sp - 2], true);
+        dirty[a >>> 16] = 1;
+        dirty[(a + 1) >>> 16] = 1;
         sp -= 4;
         continue;
       case 0x3f: // memory.size
@@ -399,6 +411,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         s32[sp - 2] = mem!.grow(s32[sp - 2] >>> 0);
         dv = mem!.view;
         memSize = mem!.buffer.byteLength;
+        dirty = mem!.dirty;
         continue;
 
       case 0x41: // i32.const <value>

@@ -180,6 +180,7 @@ function initializeSegments(store: Store, inst: ModuleInstance): void {
     const offset = evalConst(store, inst, seg.mode.offset)[0] >>> 0;
     if (offset + seg.bytes.length > mem.byteLength) throw new Trap('out of bounds memory access');
     mem.u8.set(seg.bytes, offset);
+    mem.markDirty(offset, seg.bytes.length);
     store.datas[inst.dataAddrs[i]].bytes = null;
   });
 }

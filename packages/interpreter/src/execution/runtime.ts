@@ -56,10 +56,33 @@ export class MemoryInstance {
   buffer: ArrayBuffer;
   u8: Uint8Array;
   view: DataView;
+  /**
+   * One byte per 64 KiB page, set to 1 by every write since the last clearDirty(): what
+   * an incremental snapshot stores. Host code that writes into `u8` calls markDirty.
+   */
+  dirty: Uint8Array;
+
   constructor(public pages: number, readonly max: number | undefined) {
     this.buffer = new ArrayBuffer(pages * PAGE_SIZE);
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
+    this.dirty = new Uint8Array(pages + 1); // +1: a write's last byte may index one past the end
+  }
+
+  markDirty(offset: number, length: number): void {
+    if (length <= 0) return;
+    this.dirty.fill(1, Math.floor(offset / PAGE_SIZE), Math.floor((offset + length - 1) / PAGE_SIZE) + 1);
+  }
+
+  /** Indices of the pages written since the last clearDirty(). */
+  dirtyPages(): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < this.pages; p++) if (this.dirty[p] !== 0) out.push(p);
+    return out;
+  }
+
+  clearDirty(): void {
+    this.dirty.fill(0);
   }
 
   get byteLength(): number {
@@ -85,9 +108,14 @@ export class MemoryInstance {
 
   replaceBuffer(buffer: ArrayBuffer, pages: number): void {
     this.buffer = buffer;
-    this.pages = pages;
     this.u8 = new Uint8Array(buffer);
     this.view = new DataView(buffer);
+    if (pages + 1 > this.dirty.length) {
+      const dirty = new Uint8Array(pages + 1);
+      dirty.set(this.dirty.subarray(0, this.pages));
+      this.dirty = dirty;
+    }
+    this.pages = pages;
   }
 }
 
