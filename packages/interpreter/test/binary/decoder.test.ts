@@ -1,4 +1,4 @@
-import wabtInit from 'wabt';
+import { Wabt, assemble, loadWabt } from '../helpers/wat';
 import { decodeModule, MAX_LOCALS } from '../../src/binary/decoder';
 import { MalformedError, UnsupportedFeatureError, ValidationError } from '../../src/errors';
 import { ConstExpr, Module, ValType } from '../../src/syntax/types';
@@ -7,27 +7,13 @@ import { buildModuleContext, validateModule } from '../../src/validation/module'
 // ---------------------------------------------------------------------------------------
 // Fixture helpers
 
-type Wabt = Awaited<ReturnType<typeof wabtInit>>;
 let wabt: Wabt;
 beforeAll(async () => {
-  wabt = await wabtInit();
+  wabt = await loadWabt();
 });
 
 /** Assembles WAT with wabt (2.0 features, debug names on). */
-function wat(text: string): Uint8Array {
-  const mod = wabt.parseWat('test.wat', text, {
-    bulk_memory: true,
-    reference_types: true,
-    multi_value: true,
-    sign_extension: true,
-    sat_float_to_int: true,
-  });
-  try {
-    return mod.toBinary({ write_debug_names: true }).buffer;
-  } finally {
-    mod.destroy();
-  }
-}
+const wat = (text: string): Uint8Array => assemble(wabt, text);
 
 function leb(n: number): number[] {
   const out: number[] = [];

@@ -78,6 +78,8 @@ export interface SList {
 }
 export type SExpr = SAtom | SString | SList;
 
+import { Wabt, WABT_FEATURES, assemble, loadWabt } from '../helpers/wat';
+
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -521,45 +523,11 @@ export function parseScript(src: string, file: string): Script {
 // ---------------------------------------------------------------------------------------------
 // wabt.js conversion
 
-/** The parts of wabt.js this reader uses. */
-export interface Wabt {
-  parseWat(
-    filename: string,
-    buffer: string | Uint8Array,
-    options?: Record<string, boolean>,
-  ): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
-}
-
-export const WABT_FEATURES = {
-  bulk_memory: true,
-  reference_types: true,
-  multi_value: true,
-  sign_extension: true,
-  sat_float_to_int: true,
-  mutable_globals: true,
-};
-
-let wabtPromise: Promise<Wabt> | undefined;
-
-/** Loads wabt.js once per process. */
-export function loadWabt(): Promise<Wabt> {
-  if (!wabtPromise) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const factory = require('wabt') as () => Promise<Wabt>;
-    wabtPromise = factory();
-  }
-  return wabtPromise;
-}
+export { loadWabt, WABT_FEATURES };
+export type { Wabt };
 
 function watToBinary(wabt: Wabt, filename: string, text: string, simd: boolean): Uint8Array {
-  const features = simd ? { ...WABT_FEATURES, simd: true } : WABT_FEATURES;
-  const m = wabt.parseWat(filename, utf8.encode(text), features);
-  try {
-    // Copy: the buffer may be a view into wabt's heap.
-    return Uint8Array.from(m.toBinary({}).buffer);
-  } finally {
-    m.destroy();
-  }
+  return assemble(wabt, utf8.encode(text), simd ? { ...WABT_FEATURES, simd: true } : WABT_FEATURES, filename);
 }
 
 function errorText(err: unknown): string {
