@@ -3,8 +3,8 @@ import { ValType } from './syntax/types';
 import { RunResult, execute } from './execution/executor';
 import { callHost } from './execution/host-call';
 import { ImportValue, Imports, compileModule, instantiate } from './execution/instantiate';
-import { HI, LO } from './execution/layout';
-import { CompiledModule, FunctionInstance, MemoryInstance, ModuleInstance } from './execution/runtime';
+import { LO } from './execution/layout';
+import { CompiledModule, FunctionInstance, MemoryInstance, ModuleInstance, globalWordIndex } from './execution/runtime';
 import { ExternHandle, Store } from './execution/store';
 import { FRAME_WORDS, RETURN_TO_HOST, Thread, ThreadLimits } from './execution/thread';
 import { TrapCode, trapError } from './execution/traps';
@@ -157,7 +157,7 @@ export class Machine {
   private globalSlot(name: string): [Int32Array, number, ValType] {
     const e = this.instance.exports.get(name);
     if (!e || e.kind !== 'global') throw new WasmError(`no exported global named '${name}'`);
-    return [this.store.globalWords, this.store.globalWord(e.addr), this.store.globalTypes[e.addr].valType];
+    return [this.store.globalWords, globalWordIndex(e.addr), this.store.globalTypes[e.addr].valType];
   }
 
   /** Pushes a call of an exported function with its arguments; runs nothing. */
@@ -282,5 +282,4 @@ function enterFunction(t: Thread, f: FunctionInstance, addr: number): void {
   t.funcAddr = addr;
 }
 
-export { HI };
 export type { ImportValue, Imports };

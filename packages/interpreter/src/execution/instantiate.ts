@@ -1,6 +1,6 @@
 import { decodeModule } from '../binary/decoder';
 import { LinkError, Trap } from '../errors';
-import { ConstExpr, FuncType, GlobalType, Limits, ValType, countImports, valTypeName } from '../syntax/types';
+import { ConstExpr, FuncType, Limits, countImports, valTypeName } from '../syntax/types';
 import { translateModule } from '../translation/translator';
 import { buildModuleContext, validateModule } from '../validation/module';
 import { HI } from './layout';
@@ -214,4 +214,3 @@ export function evalConst(store: Store, inst: ModuleInstance, expr: ConstExpr): 
   return [lo, hi];
 }
 
-export type { GlobalType, ValType };

@@ -173,15 +173,7 @@ export interface ModuleInstance {
   exports: Map<string, { kind: 'func' | 'table' | 'memory' | 'global'; addr: number }>;
 }
 
-export interface GlobalRecord {
-  type: GlobalType;
-}
-
-/** Grows the globals' word array in the slot layout of layout.ts; returns the new LO word index. */
+/** Index of a global's low word in the store's globals array (slot layout of layout.ts). */
 export function globalWordIndex(addr: number): number {
   return 2 * addr + LO;
-}
-
-export function isNumericType(t: ValType): boolean {
-  return t === ValType.I32 || t === ValType.I64 || t === ValType.F32 || t === ValType.F64;
 }

@@ -87,10 +87,6 @@ export class Store {
     return addr;
   }
 
-  globalWord(addr: number): number {
-    return globalWordIndex(addr);
-  }
-
   internExtern(v: unknown): number {
     let id = this.externIds.get(v);
     if (id === undefined) {
