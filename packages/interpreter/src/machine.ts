@@ -78,7 +78,7 @@ export class Machine {
   }
 
   private static create(bytes: Uint8Array | CompiledModule, imports: Imports, options: MachineOptions): Machine {
-    const compiled = bytes instanceof Uint8Array ? compileModule(bytes) : bytes;
+    const compiled = ArrayBuffer.isView(bytes) ? compileModule(bytes as Uint8Array) : (bytes as CompiledModule); // isView: bytes may come from another realm
     const store = options.store ?? new Store(options.limits);
     return new Machine(store, instantiate(store, compiled, imports));
   }
