@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import { FileType } from '../constants';
+import type { DirEntry, FileStat, Handle, HostFs, OpenFlags } from './types';
+
+const C = fs.constants;
+
+function filetypeOf(s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isFIFO(): boolean }): FileType {
+  if (s.isFile()) return FileType.REGULAR_FILE;
+  if (s.isDirectory()) return FileType.DIRECTORY;
+  if (s.isSymbolicLink()) return FileType.SYMBOLIC_LINK;
+  if (s.isCharacterDevice()) return FileType.CHARACTER_DEVICE;
+  if (s.isBlockDevice()) return FileType.BLOCK_DEVICE;
+  if (s.isSocket()) return FileType.SOCKET_STREAM;
+  return FileType.UNKNOWN; // FIFOs have no WASI file type
+}
+
+export function toFileStat(s: fs.BigIntStats): FileStat {
+  return { filetype: filetypeOf(s), dev: s.dev, ino: s.ino, nlink: s.nlink, size: s.size, atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs };
+}
+
+/** ns since the epoch as the seconds Node's utimes takes. */
+function seconds(ns: bigint): number {
+  return Number(ns) / 1e9;
+}
+
+/** The host's real file system through Node's synchronous fs calls (O_NOFOLLOW: the sandbox resolves links). */
+export class NodeFs implements HostFs {
+  lstat(path: string): FileStat {
+    return toFileStat(fs.lstatSync(path, { bigint: true }));
+  }
+
+  open(path: string, f: OpenFlags): Handle {
+    let flags = f.write ? (f.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
+    if (f.create) flags |= C.O_CREAT;
+    if (f.exclusive) flags |= C.O_EXCL;
+    if (f.truncate) flags |= C.O_TRUNC;
+    if (f.directory) flags |= C.O_DIRECTORY;
+    flags |= C.O_NOFOLLOW;
+    return fs.openSync(path, flags, 0o666);
+  }
+
+  close(h: Handle): void {
+    fs.closeSync(h);
+  }
+
+  fstat(h: Handle): FileStat {
+    return toFileStat(fs.fstatSync(h, { bigint: true }));
+  }
+
+  read(h: Handle, dst: Uint8Array, position: number): number {
+    return fs.readSync(h, dst, 0, dst.length, position);
+  }
+
+  write(h: Handle, src: Uint8Array, position: number): number {
+    return fs.writeSync(h, src, 0, src.length, position);
+  }
+
+  truncate(h: Handle, size: number): void {
+    fs.ftruncateSync(h, size);
+  }
+
+  sync(h: Handle, dataOnly: boolean): void {
+    if (dataOnly) fs.fdatasyncSync(h);
+    else fs.fsyncSync(h);
+  }
+
+  futimes(h: Handle, atim: bigint, mtim: bigint): void {
+    fs.futimesSync(h, seconds(atim), seconds(mtim));
+  }
+
+  utimes(path: string, atim: bigint, mtim: bigint, follow: boolean): void {
+    if (follow) fs.utimesSync(path, seconds(atim), seconds(mtim));
+    else fs.lutimesSync(path, seconds(atim), seconds(mtim));
+  }
+
+  readdir(path: string): DirEntry[] {
+    return fs.readdirSync(path, { withFileTypes: true }).map((d) => {
+      let ino = 0n;
+      try {
+        ino = fs.lstatSync(path + '/' + d.name, { bigint: true }).ino;
+      } catch {
+        // raced with a removal: the entry is still listed, as readdir(3) may do
+      }
+      return { name: d.name, filetype: filetypeOf(d), ino };
+    });
+  }
+
+  mkdir(path: string): void {
+    fs.mkdirSync(path, 0o777);
+  }
+  rmdir(path: string): void {
+    fs.rmdirSync(path);
+  }
+  unlink(path: string): void {
+    fs.unlinkSync(path);
+  }
+  rename(from: string, to: string): void {
+    fs.renameSync(from, to);
+  }
+  symlink(target: string, path: string): void {
+    fs.symlinkSync(target, path);
+  }
+  readlink(path: string): string {
+    return fs.readlinkSync(path, 'utf8');
+  }
+  link(existing: string, newPath: string): void {
+    fs.linkSync(existing, newPath);
+  }
+}

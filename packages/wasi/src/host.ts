@@ -1,0 +1,15 @@
+import type { HostFs } from './fs/types';
+import type { Listener, Stream } from './io/streams';
+
+/**
+ * What a WASI instance uses of the machine it runs on. The in-memory host (memoryHost)
+ * works anywhere; the Node host (node.ts, the only place with `node:` imports) adds real
+ * files, host fds as stdio, and TCP listeners.
+ */
+export interface Host {
+  fs: HostFs;
+  /** A stream over a host file descriptor given as stdin/stdout/stderr (a number option). */
+  fdStream?(fd: number, mode: 'read' | 'write'): Stream;
+  /** A listening TCP socket (preopened listeners, wasmtime's --tcplisten). */
+  listen?(host: string, port: number): Listener;
+}
