@@ -8,13 +8,20 @@
  *
  * Options:
  *   --json            also print one machine-readable JSON line at the end
- *   --only=a,b        run only the named kernels
+ *   --only=a,b        run only the named kernels (`wasi` names the wasi section: --only=wasi
+ *                     runs just that, --only=fib,wasi both)
  *   --reps=N          timed repetitions per engine (median is reported; default 3)
  *   --scale=X         multiply every kernel's n by X (e.g. 0.1 for a quick smoke run)
  *   --no-ours         skip our interpreter
  *   --no-wasm-interp  skip wasm-interp
  *   --interpreter=F   import Machine from module file F instead of @mvvm/interpreter
  *   --keep-tmp        keep the generated wasm-interp modules (for debugging)
+ *   --no-wasi         skip the wasi section
+ *   --wasi-rounds=N   rounds of bench/wasi/fileio.wasm (default 10, times --scale)
+ *
+ * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
+ * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
+ * resulting directory trees agree, and states the replay log's per-call overhead.
  *
  * Kernels are rebuilt from C by bench/kernels/build.sh (the .wasm files are committed).
  * Not part of `npm test`.
@@ -58,6 +65,7 @@ const reps = Math.max(1, Number(option('reps') ?? 3));
 const scale = Number(option('scale') ?? 1);
 const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
+const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -399,11 +407,11 @@ async function main(): Promise<void> {
       console.log(`NOTE: skipping "ours": could not load Machine from @mvvm/interpreter (${loaded})`);
     } else Machine = loaded;
   }
-  const wasmInterp = flag('no-wasm-interp') ? undefined : findWasmInterp();
-  if (!wasmInterp && !flag('no-wasm-interp')) console.log('NOTE: native wasm-interp not on PATH: skipping it');
+  const wasmInterp = flag('no-wasm-interp') || kernels.length === 0 ? undefined : findWasmInterp();
+  if (!wasmInterp && !flag('no-wasm-interp') && kernels.length > 0) console.log('NOTE: native wasm-interp not on PATH: skipping it');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mvvm-bench-'));
 
-  console.log(
+  if (kernels.length > 0) console.log(
     `bench: ${kernels.length} kernels, median of ${reps} runs` +
       (Machine ? ', ours warmed up once per kernel' : '') +
       (wasmInterp
@@ -485,9 +493,11 @@ async function main(): Promise<void> {
   const gmWi = geomean(rows.flatMap((r) => (r.oursOverWasmInterp === undefined ? [] : [r.oursOverWasmInterp])));
   const gmWiV8 = geomean(rows.flatMap((r) => (r.wasmInterpMs === undefined ? [] : [r.wasmInterpMs / r.v8Ms])));
   body.push(header.map((_, i) => (i === 0 ? 'geomean' : i === 6 ? fmtX(gmV8) : i === 8 ? fmtX(gmWi) : '')));
-  console.log();
-  console.log(table(header, body));
-  if (!Machine) console.log('(ours skipped: Machine not available)');
+  if (kernels.length > 0) {
+    console.log();
+    console.log(table(header, body));
+  }
+  if (!Machine && kernels.length > 0) console.log('(ours skipped: Machine not available)');
   if (wasmInterp) {
     console.log(
       `wasm-interp: start-up + load (median n=0 run, subtracted above): ` +
@@ -495,6 +505,52 @@ async function main(): Promise<void> {
         ` ms; wasm-interp/V8 geomean ${fmtX(gmWiV8)}`,
     );
   }
+
+  // ---- the wasi section (bench/wasi/bench-wasi.ts) ----
+  let wasi: import('./wasi/bench-wasi').WasiBenchResult | undefined;
+  if (wantWasi && flag('no-ours')) console.log('\nNOTE: --no-ours: skipping the wasi section');
+  else if (wantWasi) {
+    const { runWasiBench, WASI_PROGRAM, WASI_DEFAULT_ROUNDS } = await import('./wasi/bench-wasi');
+    const rounds = Math.max(1, Number(option('wasi-rounds') ?? Math.round(WASI_DEFAULT_ROUNDS * scale)));
+    console.log(
+      `\nwasi: ${WASI_PROGRAM}.wasm ${rounds} rounds, ours (@mvvm/wasi Node host) vs node:wasi (V8), ` +
+        `median of ${reps} runs of start() on a fresh mkdtemp dir each, after one warm-up run each`,
+    );
+    try {
+      wasi = await runWasiBench({ reps, rounds, progress: (l) => console.log(`  ${l}`) });
+    } catch (e) {
+      console.log(`\n!!!!!!!! ERROR: the wasi section failed: ${(e as Error).stack ?? e} !!!!!!!!`);
+      mismatch = true;
+    }
+    if (wasi) {
+      const w = wasi;
+      console.log();
+      console.log(
+        table(
+          ['program', 'rounds', 'WASI calls', 'checksum', 'ours ms', 'node:wasi ms', 'ours/node:wasi', 'ours no-log ms', 'log events', 'log ns/call', 'log % of run'],
+          [[
+            w.program, String(w.rounds), String(w.wasiCalls), w.ok ? w.checksum : `MISMATCH! node:wasi=${w.checksum}`,
+            fmtMs(w.oursMs), fmtMs(w.nodeWasiMs), fmtX(w.oursOverNodeWasi), fmtMs(w.oursNoLogMs), String(w.logEvents),
+            w.logNsPerWasiCall.toFixed(1), `${w.logPercentOfRun.toFixed(2)}%`,
+          ]],
+        ),
+      );
+      const top = Object.entries(w.wasiCallsByName).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ');
+      console.log(`WASI calls per run: ${top}, ... (node:wasi made ${w.nodeWasiCalls})`);
+      console.log(
+        `replay log: ${w.logEvents} events/run x ${w.logNsPerEvent.toFixed(1)} ns per record() (tight loop replaying a run's events) = ` +
+          `${((w.logEvents * w.logNsPerEvent) / 1e6).toFixed(2)} ms/run, ${w.logNsPerWasiCall.toFixed(1)} ns per WASI call, ` +
+          `${w.logPercentOfRun.toFixed(2)}% of our run; A/B with record() a no-op: ${w.abPercentOfRun >= 0 ? '+' : ''}${w.abPercentOfRun.toFixed(1)}% (within run-to-run noise)`,
+      );
+      console.log(`stdout: ${w.stdout}`);
+      if (w.ok) console.log(`stdout, exit code and directory tree agree with node:wasi on every run`);
+      else {
+        mismatch = true;
+        for (const p of w.problems) console.log(`!!!!!!!! WASI MISMATCH: ${p}`);
+      }
+    }
+  }
+
   console.log(`total bench time ${((now() - startedAt) / 1000).toFixed(1)} s`);
   if (mismatch) console.log('!!!!!!!! ERROR: engines disagree on at least one checksum (see above) !!!!!!!!');
   if (wantJson) {
@@ -503,6 +559,7 @@ async function main(): Promise<void> {
         reps,
         kernels: rows,
         geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8 },
+        ...(wasi ? { wasi } : {}),
         ok: !mismatch,
       }),
     );
