@@ -3,52 +3,8 @@ import * as net from 'node:net';
 import { Errno, FileType, SdFlags } from '../constants';
 import { fail } from '../errors';
 import { toFileStat } from '../fs/node-fs';
+import { Inbox } from './streams';
 import type { Connection, Listener, Stream } from './streams';
-
-/** Bytes received but not yet read, plus end-of-stream and waiters: shared by fd and socket input. */
-class Inbox {
-  chunks: Uint8Array[] = [];
-  ended = false;
-  private waiters: (() => void)[] = [];
-
-  push(b: Uint8Array): void {
-    if (b.length > 0) this.chunks.push(b);
-    this.wake();
-  }
-  end(): void {
-    this.ended = true;
-    this.wake();
-  }
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-  available(): number {
-    return this.chunks.reduce((n, c) => n + c.length, 0);
-  }
-  take(dst: Uint8Array, peek: boolean): number | null {
-    if (this.chunks.length === 0) return this.ended ? 0 : null;
-    let n = 0;
-    let i = 0;
-    while (n < dst.length && i < this.chunks.length) {
-      const c = this.chunks[i];
-      const k = Math.min(c.length, dst.length - n);
-      dst.set(c.subarray(0, k), n);
-      n += k;
-      if (peek) {
-        if (k < c.length) break;
-        i++;
-      } else if (k === c.length) this.chunks.shift();
-      else this.chunks[i] = c.subarray(k);
-    }
-    return n;
-  }
-  wait(): Promise<void> {
-    if (this.chunks.length > 0 || this.ended) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
-  }
-}
 
 /**
  * A host fd used as stdio. Writes are synchronous (ordering with the guest is kept); reads

@@ -36,12 +36,55 @@ export interface Listener {
   close(): void;
 }
 
+/** Bytes received but not yet read, plus end-of-stream and waiters: shared by fd and socket input. */
+export class Inbox {
+  chunks: Uint8Array[] = [];
+  ended = false;
+  private waiters: (() => void)[] = [];
+
+  push(b: Uint8Array): void {
+    if (b.length > 0) this.chunks.push(b);
+    this.wake();
+  }
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  available(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+  take(dst: Uint8Array, peek: boolean): number | null {
+    if (this.chunks.length === 0) return this.ended ? 0 : null;
+    let n = 0;
+    let i = 0;
+    while (n < dst.length && i < this.chunks.length) {
+      const c = this.chunks[i];
+      const k = Math.min(c.length, dst.length - n);
+      dst.set(c.subarray(0, k), n);
+      n += k;
+      if (peek) {
+        if (k < c.length) break;
+        i++;
+      } else if (k === c.length) this.chunks.shift();
+      else this.chunks[i] = c.subarray(k);
+    }
+    return n;
+  }
+  wait(): Promise<void> {
+    if (this.chunks.length > 0 || this.ended) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
+
 /** Input given up front or pushed later (stdin in a browser, in tests): push() and end(). */
 export class InputQueue implements Stream {
   readonly filetype = FileType.CHARACTER_DEVICE;
-  private chunks: Uint8Array[] = [];
-  private ended = false;
-  private waiters: (() => void)[] = [];
+  private readonly inbox = new Inbox();
 
   constructor(initial?: Uint8Array | string, ended = initial !== undefined) {
     if (initial !== undefined) this.push(initial);
@@ -49,49 +92,23 @@ export class InputQueue implements Stream {
   }
 
   push(data: Uint8Array | string): void {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data.slice();
-    if (bytes.length > 0) this.chunks.push(bytes);
-    this.wake();
+    this.inbox.push(typeof data === 'string' ? new TextEncoder().encode(data) : data.slice());
   }
 
   end(): void {
-    this.ended = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
+    this.inbox.end();
   }
 
   available(): number {
-    let n = 0;
-    for (const c of this.chunks) n += c.length;
-    return n;
+    return this.inbox.available();
   }
 
   read(dst: Uint8Array, peek = false): number | null {
-    if (this.chunks.length === 0) return this.ended ? 0 : null;
-    let n = 0;
-    let i = 0;
-    while (n < dst.length && i < this.chunks.length) {
-      const c = this.chunks[i];
-      const take = Math.min(c.length, dst.length - n);
-      dst.set(c.subarray(0, take), n);
-      n += take;
-      if (!peek) {
-        if (take === c.length) this.chunks.shift();
-        else this.chunks[i] = c.subarray(take);
-      } else i++;
-      if (peek && take < c.length) break;
-    }
-    return n;
+    return this.inbox.take(dst, peek);
   }
 
   readable(): Promise<void> {
-    if (this.chunks.length > 0 || this.ended) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.inbox.wait();
   }
 
   write(): number {
