@@ -1,0 +1,64 @@
+/** Running a session with checkpoint triggers: shared by `checkpoint` and `restore`. */
+import { parseCount, UsageError } from './args';
+import { Outcome, drive } from './drive';
+import { Reporter, formatBytes } from './report';
+import { Rotation } from './rotation';
+import { Session, writeSnapshot } from './session';
+import { Trigger, atCount, atFunctionEntry, every } from './triggers';
+
+export interface CheckpointFlags {
+  output: string;
+  count?: string;
+  function?: string;
+  entry?: string;
+  every?: string;
+  keep: string;
+  continue?: boolean;
+  incremental?: boolean;
+  compress?: boolean;
+}
+
+export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report: Reporter): Promise<Outcome & { taken: number }> {
+  const oneShot: Trigger[] = [];
+  if (f.count !== undefined) oneShot.push(atCount(parseCount(f.count, '-c')));
+  if (f.function !== undefined) oneShot.push(atFunctionEntry(s.machine, f.function, f.entry === undefined ? 1 : Math.max(1, parseCount(f.entry, '-x'))));
+  else if (f.entry !== undefined) throw new UsageError('-x K needs -f FUNCTION');
+  const periodic = f.every !== undefined ? every(Math.max(1, parseCount(f.every, '--every')), s.machine.instructionCount) : null;
+  const rotation = periodic ? new Rotation(f.output, Math.max(1, parseCount(f.keep, '--keep')), !!f.incremental) : null;
+  let taken = 0;
+
+  const write = async (path: string, incremental: boolean, reason: string) => {
+    report.progress(`writing ${path}…`);
+    const t0 = performance.now();
+    const snap = await writeSnapshot(s, { path, incremental, compress: !!f.compress, trigger: reason });
+    report.done();
+    taken++;
+    const kind = snap.header.incremental ? 'incremental' : 'full';
+    report.info(`${reason}: ${kind} snapshot at instruction ${s.machine.instructionCount} -> ${path} (${formatBytes(snap.bytes.length)}, ${(performance.now() - t0).toFixed(0)} ms)`);
+  };
+
+  const outcome = await drive(s, {
+    triggers: periodic ? [...oneShot, periodic] : oneShot,
+    watchSignals: true,
+    async onFire(reason) {
+      if (periodic && reason === periodic.name) {
+        const next = rotation!.next();
+        await write(next.path, !next.full, reason);
+        rotation!.written(next.path, next.full);
+        return true;
+      }
+      await write(f.output, !!f.incremental, reason);
+      // Periodic runs go on after a signal's checkpoint unless it was SIGINT.
+      return !!f.continue || (periodic !== null && reason !== 'SIGINT');
+    },
+  });
+  if (outcome.kind === 'exit' && oneShot.length > 0 && taken === 0) {
+    throw new NoCheckpointError(
+      `no checkpoint taken: the program ended after ${s.machine.instructionCount} instructions (exit code ${outcome.code}), before the trigger`,
+    );
+  }
+  return { ...outcome, taken };
+}
+
+/** The requested checkpoint never happened: exit code 3, distinct from the program's own. */
+export class NoCheckpointError extends Error {}

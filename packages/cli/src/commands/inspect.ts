@@ -1,0 +1,115 @@
+/** `mvvm inspect snap.mvvm [-t prog.wasm] [--json]`: what a snapshot holds, without running it. */
+import { readFileSync, statSync } from 'node:fs';
+import { DecodedSnapshot, ResolvedSnapshot, SnapshotError, toHex } from '@mvvm/snapshot';
+import { Machine } from '@mvvm/interpreter';
+import { loadChainFromFiles, readSnapshotFile } from '@mvvm/snapshot/node';
+import type { FdState, WasiState } from '@mvvm/wasi/node';
+import { formatBytes } from '../report';
+import { StackEntry, callStack, importedFunctions } from '../stack';
+
+export interface InspectFlags {
+  json?: boolean;
+  wasm?: string;
+  base?: string[];
+}
+
+export async function inspect(path: string, f: InspectFlags): Promise<void> {
+  const snap = await readSnapshotFile(path);
+  // The whole chain, when its bases can be found: full memory figures. Otherwise this link alone.
+  let chain: ResolvedSnapshot | null = null;
+  let chainError: string | null = null;
+  try {
+    chain = await loadChainFromFiles(path, f.base ?? []);
+  } catch (e) {
+    if (!(e instanceof SnapshotError)) throw e;
+    chainError = e.message;
+  }
+  const report = summarize(path, snap, chain, chainError, f.wasm);
+  if (f.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else process.stdout.write(render(report).join('\n') + '\n');
+}
+
+function stackOf(snap: DecodedSnapshot, wasm?: string): StackEntry[] {
+  if (wasm) {
+    const module = Machine.compile(new Uint8Array(readFileSync(wasm))).module;
+    const imported = importedFunctions(module);
+    // Store addresses are function indices when one module is instantiated alone (imports first).
+    const funcAddrs = Array.from({ length: imported + module.funcs.length }, (_, i) => i);
+    return callStack(snap.machine.state.thread, { funcAddrs, names: module.names.functions });
+  }
+  return (snap.meta.stack as StackEntry[] | undefined) ?? callStack(snap.machine.state.thread, { funcAddrs: [], names: new Map() });
+}
+
+function summarize(path: string, snap: DecodedSnapshot, chain: ResolvedSnapshot | null, chainError: string | null, wasm?: string) {
+  const h = snap.header;
+  const t = snap.machine.state.thread;
+  const wasi = snap.wasi as WasiState | null;
+  return {
+    file: path,
+    size: statSync(path).size,
+    id: toHex(snap.id),
+    formatVersion: h.formatVersion,
+    producer: h.producer,
+    compressed: h.compressed,
+    kind: h.incremental ? 'incremental' : 'full',
+    base: h.incremental ? toHex(h.baseId) : null,
+    chainLength: chain?.chain.length ?? null,
+    chainError,
+    moduleSha256: toHex(h.moduleHash),
+    program: snap.meta.program ?? null,
+    createdAt: snap.meta.createdAt ?? null,
+    trigger: snap.meta.trigger ?? null,
+    status: t.status,
+    instructionCount: t.instructionCount,
+    callDepth: t.frames.length / 3,
+    stack: stackOf(snap, wasm),
+    memories: snap.machine.memories.map((m, i) => ({
+      pages: m.pages,
+      bytes: m.pages * 65536,
+      storedPages: m.indices.length,
+      zeroedPages: m.zeroed.length,
+      nonZeroPages: chain ? countNonZero(chain.state.memories[i].data) : null,
+    })),
+    fds: wasi?.fds?.map((d: FdState) => ({ fd: d.fd, kind: d.kind, path: guestPath(d), offset: d.offset, size: d.size ?? null })) ?? [],
+    args: wasi?.args ?? null,
+    exitCode: wasi?.exitCode ?? null,
+  };
+}
+
+function guestPath(d: FdState): string | null {
+  if (d.kind === 'stdio') return ['<stdin>', '<stdout>', '<stderr>'][d.fd] ?? null;
+  if (d.preopen === undefined) return null;
+  return d.path ? `${d.preopen.replace(/\/$/, '')}/${d.path}` : d.preopen;
+}
+
+function countNonZero(data: Uint8Array): number {
+  let n = 0;
+  for (let p = 0; p < data.length / 65536; p++) if (data.subarray(p * 65536, (p + 1) * 65536).some((b) => b !== 0)) n++;
+  return n;
+}
+
+function render(r: ReturnType<typeof summarize>): string[] {
+  const out = [
+    `snapshot     ${r.file} (${formatBytes(r.size)}, ${r.kind}${r.compressed ? ', compressed' : ''})`,
+    `id           ${r.id}`,
+  ];
+  if (r.base) out.push(`base         ${r.base}${r.chainLength ? ` (chain of ${r.chainLength})` : ''}${r.chainError ? ` — ${r.chainError}` : ''}`);
+  out.push(
+    `format       version ${r.formatVersion}, written by ${r.producer}`,
+    `module       sha256 ${r.moduleSha256}${r.program ? ` (${r.program})` : ''}`,
+  );
+  if (r.createdAt) out.push(`taken        ${r.createdAt}${r.trigger ? `, ${r.trigger}` : ''}`);
+  out.push(`state        ${r.status}, ${r.instructionCount} instructions, ${r.callDepth} frames`, 'stack');
+  for (const [i, e] of r.stack.entries()) out.push(`  #${i} ${e.name} (func ${e.func}, pc ${e.pc})`);
+  r.memories.forEach((m, i) => {
+    const content = m.nonZeroPages !== null ? `${m.nonZeroPages} not all zero` : 'contents need the base';
+    out.push(`memory ${i}     ${m.pages} pages (${formatBytes(m.bytes)}), ${content}; this file stores ${m.storedPages}${r.kind === 'incremental' ? ` written since the base, ${m.zeroedPages} cleared` : ''}`);
+  });
+  if (r.args) out.push(`args         ${JSON.stringify(r.args)}`);
+  if (r.fds.length > 0) out.push('fds');
+  for (const d of r.fds) {
+    const where = d.kind === 'stdio' ? `${d.fd === 0 ? 'read' : 'written'} ${d.offset} bytes` : d.kind === 'file' ? `offset ${d.offset}${d.size !== null ? `, size ${d.size}` : ''}` : '';
+    out.push(`  ${String(d.fd).padStart(3)} ${d.kind.padEnd(8)} ${(d.path ?? '').padEnd(24)} ${where}`.trimEnd());
+  }
+  return out;
+}

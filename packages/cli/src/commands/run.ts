@@ -1,0 +1,37 @@
+/** `mvvm run`, `mvvm checkpoint` and `mvvm restore`: a program from its start or from a snapshot to its end. */
+import type { Preopen } from '../args';
+import { CheckpointFlags, runWithCheckpoints } from '../checkpoints';
+import { Outcome, drive } from '../drive';
+import { reporter } from '../report';
+import { Launch, resume, start } from '../session';
+
+/** The exit code to leave with; a non-WASI invocation's results go to stdout, one per line. */
+function finish(o: Outcome): number {
+  if (o.kind !== 'exit') return 0;
+  for (const r of o.results ?? []) process.stdout.write(`${r}\n`);
+  return o.code;
+}
+
+export async function run(launch: Launch): Promise<number> {
+  return finish(await drive(await start(launch)));
+}
+
+export async function checkpointCommand(launch: Launch, f: CheckpointFlags & { verbose?: boolean }): Promise<number> {
+  return finish(await runWithCheckpoints(await start(launch), f, reporter(f.verbose)));
+}
+
+export interface RestoreFlags extends CheckpointFlags {
+  dirs: Preopen[];
+  base: string[];
+  verbose?: boolean;
+}
+
+export async function restoreCommand(wasm: string, snapshot: string, f: RestoreFlags): Promise<number> {
+  const report = reporter(f.verbose);
+  report.progress(`restoring ${snapshot}…`);
+  const t0 = performance.now();
+  const session = await resume(wasm, snapshot, f.dirs, f.base);
+  report.done();
+  report.info(`restored ${snapshot} at instruction ${session.machine.instructionCount} (${(performance.now() - t0).toFixed(0)} ms)`);
+  return finish(await runWithCheckpoints(session, f, report));
+}

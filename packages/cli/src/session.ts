@@ -1,0 +1,131 @@
+/**
+ * A program being run by the CLI: the module, its machine, its WASI instance (for
+ * modules that import wasi_snapshot_preview1) and where its snapshots go. Starting fresh
+ * and resuming from a snapshot end in the same shape, so every command drives both alike.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { Imports, Machine } from '@mvvm/interpreter';
+import { EncodedSnapshot, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
+import { BASE_FILE_META, loadChainFromFiles, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
+import { WASI } from '@mvvm/wasi/node';
+import type { WasiState } from '@mvvm/wasi/node';
+import { Preopen, UsageError } from './args';
+import { callStack, namingOf } from './stack';
+
+export interface Launch {
+  wasm: string;
+  /** The guest's arguments after its name. */
+  args: string[];
+  env: Record<string, string>;
+  dirs: Preopen[];
+  /** Call this export instead of `_start` (modules without WASI), with numeric arguments. */
+  invoke?: string;
+}
+
+export interface Session {
+  wasmPath: string;
+  bytes: Uint8Array;
+  hash: Uint8Array;
+  machine: Machine;
+  wasi: WASI | null;
+  /** Guest name -> host directory, recorded in snapshots so that restore can default to them. */
+  preopens: Record<string, string>;
+  /** The snapshot the next incremental one is based on. */
+  last: { id: Uint8Array; path: string } | null;
+}
+
+const WASI_MODULE = 'wasi_snapshot_preview1';
+
+function readModule(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function usesWasi(bytes: Uint8Array): boolean {
+  return Machine.compile(bytes).module.imports.some((i) => i.module === WASI_MODULE);
+}
+
+function preopenMap(dirs: Preopen[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of dirs) out[d.guest] = resolve(d.host);
+  return out;
+}
+
+export async function start(launch: Launch): Promise<Session> {
+  const bytes = readModule(launch.wasm);
+  const preopens = preopenMap(launch.dirs);
+  let wasi: WASI | null = null;
+  let imports: Imports = {};
+  if (usesWasi(bytes)) {
+    wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true });
+    imports = wasi.getImports();
+  }
+  const machine = await Machine.instantiate(bytes, imports);
+  if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
+  else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
+  else throw new UsageError(`${launch.wasm} exports no _start: name the function to run with --invoke`);
+  return { wasmPath: launch.wasm, bytes, hash: await moduleHash(bytes), machine, wasi, preopens, last: null };
+}
+
+/**
+ * Rebuilds a session from a snapshot (and its bases). Preopens default to the host
+ * directories recorded at checkpoint time; `dirs` remaps them by guest name.
+ */
+export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[]): Promise<Session> {
+  const bytes = readModule(wasm);
+  const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
+  const recorded = (resolved.meta.preopens ?? {}) as Record<string, string>;
+  const preopens = { ...recorded, ...preopenMap(dirs) };
+  let wasi: WASI | null = null;
+  let imports: Imports = {};
+  if (resolved.wasi !== null && resolved.wasi !== undefined) {
+    wasi = WASI.restore(resolved.wasi as WasiState, { preopens, returnOnExit: true });
+    imports = wasi.getImports();
+  } else if (usesWasi(bytes)) {
+    throw new UsageError(`${snapshotPath} holds no WASI state but ${wasm} imports WASI`);
+  }
+  const machine = await restoreMachine(bytes, resolved, imports);
+  return { wasmPath: wasm, bytes, hash: resolved.moduleHash, machine, wasi, preopens, last: { id: resolved.id, path: snapshotPath } };
+}
+
+export interface WriteOptions {
+  path: string;
+  incremental: boolean;
+  compress: boolean;
+  trigger: string;
+}
+
+/** Takes a snapshot of the session now and writes it atomically. */
+export async function writeSnapshot(s: Session, o: WriteOptions): Promise<EncodedSnapshot> {
+  const base = o.incremental && s.last ? s.last : null;
+  const t = s.machine.thread;
+  const meta: Record<string, unknown> = {
+    program: basename(s.wasmPath),
+    createdAt: new Date().toISOString(),
+    trigger: o.trigger,
+    preopens: s.preopens,
+    // Names from the name section, so `inspect` can show the stack without the module.
+    stack: callStack({ status: t.status, funcAddr: t.funcAddr, pc: t.pc, frames: t.frames.subarray(0, t.frameTop) }, namingOf(s.machine)),
+  };
+  if (base) meta[BASE_FILE_META] = relativeHint(o.path, base.path);
+  const snap = await checkpoint(s.machine, {
+    moduleHash: s.hash,
+    wasi: s.wasi?.state() ?? null,
+    meta,
+    base: base?.id,
+    compress: o.compress,
+    codec: zlibCodec,
+  });
+  writeFileAtomic(o.path, snap.bytes);
+  s.last = { id: snap.id, path: o.path };
+  return snap;
+}
+
+/** The base's file name, when it sits beside the new snapshot (the usual case); else its absolute path. */
+function relativeHint(path: string, basePath: string): string {
+  return dirname(resolve(path)) === dirname(resolve(basePath)) ? basename(basePath) : resolve(basePath);
+}

@@ -1,0 +1,67 @@
+/**
+ * MachineState <-> the body's plain data. Everything but linear memory is stored whole
+ * (it is small); memory goes page-wise through pages.ts.
+ */
+import type { MachineState } from '@mvvm/interpreter';
+import { int32FromLE, int32ToLE, uint32FromLE } from './little-endian';
+import { PAGE, StoredMemory, applyStoredMemory, checkStoredMemory, storeMemory } from './pages';
+import type { MachineBody } from './schema';
+
+/** A decoded machine body: the state without memory contents, and memory as stored pages. */
+export interface PartialState {
+  state: Omit<MachineState, 'memories'>;
+  memories: StoredMemory[];
+}
+
+/** `dirty[i]`: pages of memory i written since the base; undefined for a full snapshot. */
+export function machineToBody(state: MachineState, dirty?: number[][]): MachineBody {
+  const t = state.thread;
+  return {
+    version: state.version,
+    translatorVersion: state.translatorVersion,
+    moduleFingerprint: state.moduleFingerprint,
+    limits: { stackSlots: state.limits.stackSlots, maxCallDepth: state.limits.maxCallDepth },
+    memories: state.memories.map((m, i) => {
+      const s = storeMemory(m.data, m.pages, m.max, dirty?.[i]);
+      return { pages: s.pages, max: s.max, indices: int32ToLE(s.indices), data: s.data, zeroed: int32ToLE(s.zeroed) };
+    }),
+    tables: state.tables.map((tb) => ({ elemType: tb.elemType, size: tb.size, max: tb.max ?? null, elements: int32ToLE(tb.elements) })),
+    globals: int32ToLE(state.globals),
+    droppedElems: state.droppedElems,
+    droppedDatas: state.droppedDatas,
+    externs: state.externs,
+    thread: { ...t, frames: int32ToLE(t.frames), stack: int32ToLE(t.stack) },
+  };
+}
+
+export function bodyToPartial(b: MachineBody): PartialState {
+  const memories = b.memories.map((m, i) => {
+    const s: StoredMemory = { pages: m.pages, max: m.max, indices: uint32FromLE(m.indices), data: m.data, zeroed: uint32FromLE(m.zeroed) };
+    checkStoredMemory(s, `memory ${i}`);
+    return s;
+  });
+  const { memories: _, ...rest } = b;
+  return {
+    memories,
+    state: {
+      ...rest,
+      tables: b.tables.map((tb) => ({ elemType: tb.elemType, size: tb.size, max: tb.max ?? undefined, elements: int32FromLE(tb.elements) })),
+      globals: int32FromLE(b.globals),
+      thread: { ...b.thread, frames: int32FromLE(b.thread.frames), stack: int32FromLE(b.thread.stack) },
+    },
+  };
+}
+
+/**
+ * The full state from a chain of partial states, oldest (the full snapshot) first. The
+ * caller has checked that memory counts match and sizes never shrink along the chain.
+ */
+export function assembleState(chain: PartialState[]): MachineState {
+  const last = chain[chain.length - 1];
+  const memories = last.memories.map((m, i) => {
+    const data = new Uint8Array(m.pages * PAGE);
+    for (const link of chain) applyStoredMemory(data, link.memories[i]);
+    return { pages: m.pages, max: m.max ?? undefined, data };
+  });
+  return { ...last.state, memories };
+}

@@ -1,0 +1,18 @@
+/**
+ * @mvvm/snapshot: the on-disk and on-the-wire snapshot format (header.ts has the byte
+ * layout, schema.ts the body). Browser-safe; Node-only helpers (atomic files, zlib) are in
+ * `@mvvm/snapshot/node`.
+ */
+export { FORMAT_VERSION, MAGIC } from './header';
+export type { Header } from './header';
+export { PRODUCER, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
+export type { SnapshotContent, EncodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
+export { checkpoint, loadChain, restoreMachine } from './machine';
+export type { CheckpointOptions } from './machine';
+export type { PartialState } from './body';
+export { PAGE } from './pages';
+export type { StoredMemory } from './pages';
+export { streamCodec } from './codec';
+export type { Codec } from './codec';
+export { crc32, sha256, toHex } from './checksum';
+export * from './errors';

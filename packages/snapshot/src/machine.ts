@@ -1,0 +1,74 @@
+/**
+ * A Machine to and from snapshot bytes: what the CLI and any other host call. Dirty-page
+ * tracking decides what an incremental snapshot stores.
+ */
+import { Imports, Machine, MachineOptions, RestoreError, STATE_VERSION, TRANSLATOR_VERSION } from '@mvvm/interpreter';
+import { sameBytes, sha256, toHex } from './checksum';
+import type { Codec } from './codec';
+import { InvalidSnapshotError, SnapshotVersionError, WrongModuleError } from './errors';
+import { DecodedSnapshot, EncodedSnapshot, ResolvedSnapshot, decodeSnapshot, encodeSnapshot, resolveChain } from './snapshot';
+
+export interface CheckpointOptions {
+  moduleHash: Uint8Array;
+  wasi?: unknown;
+  meta?: Record<string, unknown>;
+  /** Store only the pages written since this snapshot (taken of this machine, with dirty pages cleared then). */
+  base?: Uint8Array;
+  compress?: boolean;
+  codec?: Codec;
+  /** Clear the dirty-page marks afterwards, so the next incremental snapshot is relative to this one (default true). */
+  clearDirty?: boolean;
+}
+
+export async function checkpoint(machine: Machine, options: CheckpointOptions): Promise<EncodedSnapshot> {
+  const memories = machine.store.memories;
+  const encoded = await encodeSnapshot(
+    { state: machine.snapshot(), wasi: options.wasi, meta: options.meta },
+    {
+      moduleHash: options.moduleHash,
+      base: options.base && { id: options.base, dirty: memories.map((m) => m.dirtyPages()) },
+      compress: options.compress,
+      codec: options.codec,
+    },
+  );
+  if (options.clearDirty !== false) for (const m of memories) m.clearDirty();
+  return encoded;
+}
+
+/** Decodes every link and resolves the chain (full snapshot first). */
+export async function loadChain(links: Uint8Array[], options: { codec?: Codec } = {}): Promise<ResolvedSnapshot> {
+  const decoded: DecodedSnapshot[] = [];
+  for (const bytes of links) decoded.push(await decodeSnapshot(bytes, options));
+  return resolveChain(decoded);
+}
+
+/**
+ * Builds a machine from a resolved snapshot and the module bytes. Refuses (building
+ * nothing) a snapshot of another module, of another state or translator version, or one
+ * whose state the interpreter finds inconsistent. Dirty marks start clear, so the next
+ * incremental snapshot can be based on `resolved.id`.
+ */
+export async function restoreMachine(
+  moduleBytes: Uint8Array,
+  resolved: ResolvedSnapshot,
+  imports: Imports = {},
+  options: MachineOptions = {},
+): Promise<Machine> {
+  const hash = await sha256(moduleBytes);
+  if (!sameBytes(hash, resolved.moduleHash)) {
+    throw new WrongModuleError(`the snapshot belongs to another module (sha256 ${toHex(resolved.moduleHash).slice(0, 16)}…, this module is ${toHex(hash).slice(0, 16)}…)`);
+  }
+  const { state } = resolved;
+  if (state.version !== STATE_VERSION) throw new SnapshotVersionError(`machine state version ${state.version}, this runtime reads ${STATE_VERSION}`);
+  if (state.translatorVersion !== TRANSLATOR_VERSION) {
+    throw new SnapshotVersionError(`snapshot taken with translator version ${state.translatorVersion}, this runtime has ${TRANSLATOR_VERSION}`);
+  }
+  try {
+    const machine = await Machine.restore(moduleBytes, state, imports, options);
+    for (const m of machine.store.memories) m.clearDirty();
+    return machine;
+  } catch (e) {
+    if (e instanceof RestoreError) throw new InvalidSnapshotError(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The body's shape, checked with zod after CBOR decoding and before anything is built.
+ * Typed arrays travel as little-endian byte strings (see little-endian.ts); sizes are
+ * bounded so that a damaged snapshot cannot make the loader allocate without limit.
+ */
+import { z } from 'zod';
+
+/** A byte string; checked by tag, not instanceof (cbor-x may hand out a Buffer from another realm). */
+const bytes = z.custom<Uint8Array>(
+  (v) => ArrayBuffer.isView(v) && /^\[object (Uint8Array|Buffer)\]$/.test(Object.prototype.toString.call(v)),
+  { message: 'expected a byte string' },
+);
+const words = bytes.refine((b) => b.length % 4 === 0, { message: 'length is not a multiple of 4' });
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const u32 = int(0, 0xffffffff);
+const i32 = int(-0x80000000, 0x7fffffff);
+
+export const storedMemorySchema = z.object({
+  pages: int(0, 65536),
+  max: u32.nullable(),
+  indices: words,
+  data: z.array(bytes),
+  zeroed: words,
+});
+
+export const machineBodySchema = z.object({
+  version: u32,
+  translatorVersion: u32,
+  moduleFingerprint: z.string().max(256),
+  limits: z.object({ stackSlots: int(1, 1 << 24), maxCallDepth: int(1, 1 << 20) }),
+  memories: z.array(storedMemorySchema).max(1024),
+  tables: z
+    .array(z.object({ elemType: z.enum(['funcref', 'externref']), size: int(0, 10_000_000), max: u32.nullable(), elements: words }))
+    .max(100_000),
+  globals: words,
+  droppedElems: z.array(u32),
+  droppedDatas: z.array(u32),
+  externs: z.array(z.unknown()),
+  thread: z.object({
+    status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped']),
+    instructionCount: int(0, Number.MAX_SAFE_INTEGER),
+    pc: i32,
+    fp: u32,
+    sp: u32,
+    funcAddr: i32,
+    entryFuncAddr: i32,
+    frames: words,
+    stack: words,
+  }),
+});
+
+export const bodySchema = z.object({
+  machine: machineBodySchema,
+  /** The WASI state as its package hands it out: opaque here. */
+  wasi: z.unknown(),
+  /** Free-form facts for `inspect` (trigger, time, base file hint); never needed to restore. */
+  meta: z.record(z.string(), z.unknown()),
+});
+
+export type Body = z.infer<typeof bodySchema>;
+export type MachineBody = z.infer<typeof machineBodySchema>;

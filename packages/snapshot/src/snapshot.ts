@@ -1,0 +1,182 @@
+/**
+ * Snapshot files: encode a machine state (plus opaque WASI state) into bytes, decode and
+ * check bytes, resolve an incremental chain into one state. No I/O and nothing Node-only:
+ * this runs in a browser as it does in Node.
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import type { MachineState } from '@mvvm/interpreter';
+import { PartialState, assembleState, bodyToPartial, machineToBody } from './body';
+import { sameBytes, sha256, toHex } from './checksum';
+import { Codec, streamCodec } from './codec';
+import {
+  ChainOrderError,
+  CorruptSnapshotError,
+  InvalidSnapshotError,
+  MissingBaseError,
+  SnapshotError,
+  TruncatedSnapshotError,
+  WrongModuleError,
+} from './errors';
+import { FORMAT_VERSION, Header, decodeHeader, encodeHeader } from './header';
+import { Body, bodySchema } from './schema';
+
+export const PRODUCER = 'mvvm-ts/0.1.0';
+const NO_BASE = new Uint8Array(32);
+
+// Standard CBOR only (no cbor-x record extension), so any CBOR reader can read the body.
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+export interface SnapshotContent {
+  state: MachineState;
+  /** The WASI state as plain data (undefined for a module without WASI). */
+  wasi?: unknown;
+  /** Facts for `inspect` only: never needed to restore. */
+  meta?: Record<string, unknown>;
+}
+
+export interface EncodeOptions {
+  /** SHA-256 of the module bytes (see moduleHash()). */
+  moduleHash: Uint8Array;
+  /** Makes the snapshot incremental: only the pages in `dirty[memory]` are stored. */
+  base?: { id: Uint8Array; dirty: number[][] };
+  compress?: boolean;
+  codec?: Codec;
+  producer?: string;
+}
+
+export interface EncodedSnapshot {
+  bytes: Uint8Array;
+  /** The snapshot's id, by which an incremental snapshot names its base. */
+  id: Uint8Array;
+  header: Header;
+}
+
+export interface DecodedSnapshot {
+  id: Uint8Array;
+  header: Header;
+  machine: PartialState;
+  wasi: unknown;
+  meta: Record<string, unknown>;
+}
+
+/** A chain resolved into one complete state. */
+export interface ResolvedSnapshot {
+  state: MachineState;
+  wasi: unknown;
+  meta: Record<string, unknown>;
+  moduleHash: Uint8Array;
+  /** Id of the newest link: the base for the next incremental snapshot. */
+  id: Uint8Array;
+  chain: DecodedSnapshot[];
+}
+
+export function moduleHash(moduleBytes: Uint8Array): Promise<Uint8Array> {
+  return sha256(moduleBytes);
+}
+
+export async function encodeSnapshot(content: SnapshotContent, options: EncodeOptions): Promise<EncodedSnapshot> {
+  const body: Body = {
+    machine: machineToBody(content.state, options.base?.dirty),
+    wasi: content.wasi ?? null,
+    meta: content.meta ?? {},
+  };
+  const plain: Uint8Array = encoder.encode(body);
+  const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
+  const header = {
+    formatVersion: FORMAT_VERSION,
+    compressed: !!options.compress,
+    incremental: !!options.base,
+    moduleHash: options.moduleHash,
+    baseId: options.base?.id ?? NO_BASE,
+    bodyHash: await sha256(stored),
+    storedLength: stored.length,
+    decodedLength: plain.length,
+    producer: options.producer ?? PRODUCER,
+  };
+  const head = encodeHeader(header);
+  const bytes = new Uint8Array(head.length + stored.length);
+  bytes.set(head, 0);
+  bytes.set(stored, head.length);
+  return { bytes, id: await sha256(head), header };
+}
+
+/** Reads only the header (cheap: no body hashing or decoding). */
+export function readHeader(bytes: Uint8Array): Header {
+  return decodeHeader(bytes).header;
+}
+
+/**
+ * Checks and decodes one snapshot. Throws a SnapshotError subclass for every kind of bad
+ * input; returns data only, never a machine.
+ */
+export async function decodeSnapshot(bytes: Uint8Array, options: { codec?: Codec } = {}): Promise<DecodedSnapshot> {
+  const { header, length } = decodeHeader(bytes);
+  const end = length + header.storedLength;
+  if (bytes.length < end) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes of ${end}`);
+  if (bytes.length > end) throw new CorruptSnapshotError(`snapshot has ${bytes.length - end} unexpected trailing bytes`);
+  const stored = bytes.subarray(length, end);
+  if (!sameBytes(await sha256(stored), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+  const plain = header.compressed ? await (options.codec ?? streamCodec).decompress(stored, header.decodedLength) : stored;
+  if (plain.length !== header.decodedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
+
+  let raw: unknown;
+  try {
+    raw = decoder.decode(plain);
+  } catch (e) {
+    throw new InvalidSnapshotError(`snapshot body is not valid CBOR: ${(e as Error).message}`);
+  }
+  const parsed = bodySchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
+  }
+  return {
+    id: await sha256(bytes.subarray(0, length)),
+    header,
+    machine: bodyToPartial(parsed.data.machine),
+    wasi: parsed.data.wasi,
+    meta: parsed.data.meta,
+  };
+}
+
+const short = (id: Uint8Array) => toHex(id).slice(0, 16);
+
+/**
+ * Resolves a chain (the full snapshot first, then each incremental one in order) into
+ * one state. A chain that starts incremental, skips a link or is out of order is refused.
+ */
+export function resolveChain(links: DecodedSnapshot[]): ResolvedSnapshot {
+  if (links.length === 0) throw new SnapshotError('no snapshot given');
+  const first = links[0];
+  if (first.header.incremental) {
+    const holder = links.find((l) => sameBytes(l.id, first.header.baseId));
+    if (holder) throw new ChainOrderError(`incremental chain out of order: snapshot ${short(first.id)} comes before its base ${short(holder.id)}`);
+    throw new MissingBaseError(`snapshot ${short(first.id)} is incremental and its base ${short(first.header.baseId)} is missing`);
+  }
+  for (let i = 1; i < links.length; i++) {
+    const link = links[i];
+    const prev = links[i - 1];
+    if (!link.header.incremental) throw new ChainOrderError(`incremental chain out of order: link ${i} is a full snapshot`);
+    if (!sameBytes(link.header.baseId, prev.id)) {
+      if (links.some((l) => sameBytes(l.id, link.header.baseId))) {
+        throw new ChainOrderError(`incremental chain out of order: link ${i} is not based on link ${i - 1}`);
+      }
+      throw new MissingBaseError(`snapshot ${short(link.id)} is based on ${short(link.header.baseId)}, which is not in the chain`);
+    }
+    if (!sameBytes(link.header.moduleHash, prev.header.moduleHash)) throw new WrongModuleError('the chain mixes snapshots of different modules');
+    const [a, b] = [prev.machine.memories, link.machine.memories];
+    if (a.length !== b.length || a.some((m, j) => b[j].pages < m.pages || b[j].max !== m.max)) {
+      throw new InvalidSnapshotError(`link ${i}'s memories do not continue its base's`);
+    }
+  }
+  const last = links[links.length - 1];
+  return {
+    state: assembleState(links.map((l) => l.machine)),
+    wasi: last.wasi,
+    meta: last.meta,
+    moduleHash: last.header.moduleHash,
+    id: last.id,
+    chain: links,
+  };
+}
