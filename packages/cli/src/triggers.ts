@@ -56,29 +56,21 @@ export function resolveFunction(m: Machine, spec: string): number {
 }
 
 /**
- * The K-th entry into a function. The interpreter has no call hook, so this single-steps
- * and recognizes an entry as: the function's first instruction, one frame deeper than
- * before (a loop back to the first instruction is not an entry). Costly: see the README.
+ * The K-th entry into a function, through the interpreter's entry breakpoint: the run
+ * loop stops right after each call into it (one comparison per call), so the machine
+ * runs at full speed in between and the checkpoint lands on the callee's first instruction.
  */
 export function atFunctionEntry(m: Machine, spec: string, k: number): Trigger {
   const index = resolveFunction(m, spec);
-  const addr = m.instance.funcAddrs[index];
-  const entry = m.store.functions[addr].compiled!.entry;
-  let entries = 0;
-  let lastDepth = 0;
-  let lastCount = -1;
+  m.breakOnEntry(index);
   return {
     name: `entry ${k} into ${functionName(namingOf(m), index)}`,
     repeats: false,
-    budget: () => (entries >= k ? 0 : 1),
+    budget: () => Infinity,
     fired(m) {
-      const t = m.thread;
-      if (m.instructionCount !== lastCount) {
-        if (t.funcAddr === addr && t.pc === entry && t.depth > lastDepth) entries++;
-        lastDepth = t.depth;
-        lastCount = m.instructionCount;
-      }
-      return entries >= k;
+      if (m.thread.breakHits < k) return false;
+      m.breakOnEntry(null); // done: later calls run without stopping
+      return true;
     },
   };
 }

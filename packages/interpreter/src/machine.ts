@@ -24,6 +24,8 @@ export interface StepResult {
   results?: unknown[];
   /** A host function asked to wait: `until` settles when the call can be retried. */
   suspended?: boolean;
+  /** A call entered the function set with breakOnEntry(); the machine is at its first instruction. */
+  breakpoint?: boolean;
   until?: Promise<unknown>;
 }
 
@@ -117,6 +119,16 @@ export class Machine {
 
   get instructionCount(): number {
     return this.store.thread.instructionCount;
+  }
+
+  /**
+   * Stop step()/run() every time a call enters function `funcIndex` (null: never); the
+   * thread's `breakHits` counts the stops. Costs one comparison per call.
+   */
+  breakOnEntry(funcIndex: number | null): void {
+    const t = this.store.thread;
+    t.breakAddr = funcIndex === null ? -1 : this.instance.funcAddrs[funcIndex];
+    t.breakHits = 0;
   }
 
   get thread(): Thread {
@@ -224,6 +236,7 @@ export class Machine {
         break;
       }
       if (r === RunResult.Suspended) return this.suspended(t);
+      if (r === RunResult.Breakpoint) return { done: false, breakpoint: true };
     }
     if (t.status === 'done') return { done: true, results: this.results() };
     return { done: false };
@@ -247,7 +260,8 @@ export class Machine {
   }
 
   private finishSync(): unknown[] {
-    const r = this.step(Infinity);
+    let r = this.step(Infinity);
+    while (r.breakpoint) r = this.step(Infinity);
     if (r.suspended) {
       this.store.thread.status = 'idle';
       throw new WasmError('a host function suspended during a synchronous invoke: use begin() and run()');

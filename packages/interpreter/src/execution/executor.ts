@@ -16,6 +16,8 @@ export const enum RunResult {
   Budget = 1,
   /** A host function asked to suspend; the pc is on the call, which runs again on resume. */
   Suspended = 2,
+  /** A call entered the thread's `breakAddr` function; the pc is at its first instruction. */
+  Breakpoint = 3,
 }
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
@@ -51,6 +53,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const functions = store.functions;
   const maxFrameTop = t.maxCallDepth * FRAME_WORDS;
   const stackWords = t.stackWords;
+  const breakAddr = t.breakAddr;
   let g32 = store.globalWords;
 
   let sp = t.sp;
@@ -239,6 +242,11 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           dv = mem !== null ? mem.view : EMPTY_VIEW;
           memSize = mem !== null ? mem.buffer.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
+        }
+        if (calleeAddr === breakAddr) {
+          t.breakHits++;
+          result = RunResult.Breakpoint;
+          break run;
         }
         continue;
       }

@@ -45,6 +45,13 @@ export class Thread {
   entryFuncAddr = -1;
   /** What a host function threw, rethrown by the run loop after it saved its registers. */
   hostError: unknown = undefined;
+  /**
+   * Store address of a function whose every entry by a call stops the run loop right
+   * after the call (at the callee's first instruction); -1 for none. `breakHits` counts
+   * those stops. Debuggers and the CLI's "K-th entry into F" trigger use it.
+   */
+  breakAddr = -1;
+  breakHits = 0;
   /** The table index that an element trap names in its message. */
   trapDetail = -1;
   /** Set when a host function suspended the machine: resume once it settles. */

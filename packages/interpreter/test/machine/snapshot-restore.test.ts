@@ -211,3 +211,31 @@ describe('restore refuses bad state without building a machine', () => {
     expect(m.step(Infinity).done).toBe(true);
   });
 });
+
+describe('breakOnEntry()', () => {
+  test('stops right after every call into the function, at its first instruction', async () => {
+    const bytes = await wat(RECURSIVE);
+    const reference = await runStraight(bytes, [20]);
+    const m = await Machine.instantiate(bytes);
+    m.breakOnEntry(0); // $walk
+    m.begin('main', [20]);
+    let stops = 0;
+    let r = m.step(Infinity);
+    while (r.breakpoint) {
+      stops++;
+      const f = m.store.functions[m.thread.funcAddr];
+      expect(m.thread.funcAddr).toBe(m.instance.funcAddrs[0]);
+      expect(m.thread.pc).toBe(f.compiled!.entry);
+      if (stops === 7) {
+        // A snapshot at a breakpoint restores like any other.
+        const restored = await Machine.restore(bytes, structuredClone(m.snapshot()));
+        expect(restored.step(Infinity).results).toEqual(reference.results);
+      }
+      r = m.step(Infinity);
+    }
+    expect(stops).toBe(21); // walk(20) .. walk(0)
+    expect(m.thread.breakHits).toBe(21);
+    expect(r.results).toEqual(reference.results);
+    expect(m.instructionCount).toBe(reference.count);
+  });
+});
