@@ -17,6 +17,7 @@
  *   --interpreter=F   import Machine from module file F instead of @mvvm/interpreter
  *   --keep-tmp        keep the generated wasm-interp modules (for debugging)
  *   --no-wasi         skip the wasi section
+ *   --no-snapshot     skip the snapshot section (checkpoint/restore time and size; `snapshot` in --only)
  *   --wasi-rounds=N   rounds of bench/wasi/fileio.wasm (default 10, times --scale)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
@@ -66,6 +67,7 @@ const scale = Number(option('scale') ?? 1);
 const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
+const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -548,6 +550,19 @@ async function main(): Promise<void> {
         mismatch = true;
         for (const p of w.problems) console.log(`!!!!!!!! WASI MISMATCH: ${p}`);
       }
+    }
+  }
+
+  // ---- the snapshot section: packages/snapshot/bench/snapshot-bench.ts, in its own process
+  // (it allocates 64 MiB memories; a fresh heap keeps it from skewing the figures above) ----
+  if (wantSnapshot) {
+    console.log('\nsnapshot: checkpoint / restore time and size, full and incremental (packages/snapshot/bench)');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '../packages/snapshot/bench/snapshot-bench.ts')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the snapshot section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
     }
   }
 
