@@ -17,6 +17,7 @@
  * every run of every engine; otherwise `ok` is false and the caller fails loudly.
  */
 import { createHash } from 'crypto';
+import { readTree as readTreeWith } from '../../packages/wasi/test/helpers';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -74,24 +75,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Every entry under dir: relative path -> 'dir' or the sha1 and size of the file. */
-function readTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (rel: string): void => {
-    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const full = path.join(dir, r);
-      const st = fs.lstatSync(full);
-      if (st.isSymbolicLink()) out[r] = '-> ' + fs.readlinkSync(full);
-      else if (st.isDirectory()) {
-        out[r + '/'] = 'dir';
-        visit(r);
-      } else out[r] = `${st.size} ${createHash('sha1').update(fs.readFileSync(full)).digest('hex')}`;
-    }
-  };
-  visit('');
-  return out;
-}
+/** The directory tree with each file as its size and sha1 (the wasi tests' readTree). */
+const readTree = (dir: string): Record<string, string> =>
+  readTreeWith(dir, (b) => `${b.length} ${createHash('sha1').update(b).digest('hex')}`);
 
 function treeDiff(a: Record<string, string>, b: Record<string, string>): string | undefined {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();

@@ -14,8 +14,11 @@ export function tempDir(prefix = 'mvvm-wasi-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Every file under dir as relative path -> contents (directories as '' with a trailing slash, symlinks as '-> target'). */
-export function readTree(dir: string): Record<string, string> {
+/**
+ * Every file under dir as relative path -> `leaf(contents)` (by default the contents as a
+ * latin1 string), directories as '' with a trailing slash, symlinks as '-> target'.
+ */
+export function readTree(dir: string, leaf: (contents: Buffer) => string = (b) => b.toString('latin1')): Record<string, string> {
   const out: Record<string, string> = {};
   const visit = (rel: string) => {
     for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
@@ -26,7 +29,7 @@ export function readTree(dir: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[r + '/'] = '';
         visit(r);
-      } else out[r] = fs.readFileSync(full).toString('latin1');
+      } else out[r] = leaf(fs.readFileSync(full));
     }
   };
   visit('');
