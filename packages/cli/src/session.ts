@@ -3,10 +3,10 @@
  * modules that import wasi_snapshot_preview1) and where its snapshots go. Starting fresh
  * and resuming from a snapshot end in the same shape, so every command drives both alike.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Imports, Machine } from '@mvvm/interpreter';
-import { EncodedSnapshot, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
+import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
 import { WASI } from '@mvvm/wasi/node';
 import type { WasiState } from '@mvvm/wasi/node';
@@ -51,7 +51,17 @@ function usesWasi(bytes: Uint8Array): boolean {
 
 function preopenMap(dirs: Preopen[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const d of dirs) out[d.guest] = resolve(d.host);
+  for (const d of dirs) {
+    const host = resolve(d.host);
+    let isDir = false;
+    try {
+      isDir = statSync(host).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new UsageError(`--dir ${d.host}: no such directory`);
+    out[d.guest] = host;
+  }
   return out;
 }
 
@@ -78,6 +88,7 @@ export async function start(launch: Launch): Promise<Session> {
 export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[]): Promise<Session> {
   const bytes = readModule(wasm);
   const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
+  await assertSameModule(bytes, resolved); // before the WASI state touches any host file
   const recorded = (resolved.meta.preopens ?? {}) as Record<string, string>;
   const preopens = { ...recorded, ...preopenMap(dirs) };
   let wasi: WASI | null = null;

@@ -42,6 +42,14 @@ export async function loadChain(links: Uint8Array[], options: { codec?: Codec } 
   return resolveChain(decoded);
 }
 
+/** Refuses a snapshot of another module: check this before rebuilding anything else (WASI) from it. */
+export async function assertSameModule(moduleBytes: Uint8Array, resolved: ResolvedSnapshot): Promise<void> {
+  const hash = await sha256(moduleBytes);
+  if (!sameBytes(hash, resolved.moduleHash)) {
+    throw new WrongModuleError(`the snapshot belongs to another module (sha256 ${toHex(resolved.moduleHash).slice(0, 16)}…, this module is ${toHex(hash).slice(0, 16)}…)`);
+  }
+}
+
 /**
  * Builds a machine from a resolved snapshot and the module bytes. Refuses (building
  * nothing) a snapshot of another module, of another state or translator version, or one
@@ -54,10 +62,7 @@ export async function restoreMachine(
   imports: Imports = {},
   options: MachineOptions = {},
 ): Promise<Machine> {
-  const hash = await sha256(moduleBytes);
-  if (!sameBytes(hash, resolved.moduleHash)) {
-    throw new WrongModuleError(`the snapshot belongs to another module (sha256 ${toHex(resolved.moduleHash).slice(0, 16)}…, this module is ${toHex(hash).slice(0, 16)}…)`);
-  }
+  await assertSameModule(moduleBytes, resolved);
   const { state } = resolved;
   if (state.version !== STATE_VERSION) throw new SnapshotVersionError(`machine state version ${state.version}, this runtime reads ${STATE_VERSION}`);
   if (state.translatorVersion !== TRANSLATOR_VERSION) {
