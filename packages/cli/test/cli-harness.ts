@@ -1,5 +1,5 @@
-/** Drives the real `mvvm` CLI as a subprocess (built once per test file). */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+/** Drives the real `mvvm` CLI as a subprocess (bin/mvvm.js runs the current sources in a checkout). */
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +7,6 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'packages', 'cli', 'bin', 'mvvm.js');
 export const PROGRAMS = join(__dirname, 'programs');
-
-/** Builds the CLI and what it uses, so the subprocess runs the current sources. */
-export function buildCli(): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'packages', 'cli')], { stdio: 'inherit' });
-}
 
 export interface Result {
   stdout: Buffer;

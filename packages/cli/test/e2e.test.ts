@@ -6,7 +6,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROGRAMS, Result, buildCli, copyDir, filesOf, mvvm, mvvmWithSignal, totalInstructions, workdir, writeInput } from './cli-harness';
+import { PROGRAMS, Result, copyDir, filesOf, mvvm, mvvmWithSignal, totalInstructions, workdir, writeInput } from './cli-harness';
 
 interface Program {
   name: string;
@@ -50,7 +50,6 @@ function expectSameRun(parts: Result[], reference: Result, files?: [string, stri
   if (files) expect(filesOf(files[0])).toEqual(filesOf(files[1]));
 }
 
-beforeAll(() => buildCli());
 
 describe.each(programs)('$name', (p) => {
   let refDir: string;
