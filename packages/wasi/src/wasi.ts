@@ -52,6 +52,12 @@ export interface WasiState {
   monotonicNs: string;
   /** Events recorded since the instance (or its first ancestor) started. */
   logEvents: number;
+  /**
+   * A poll_oneoff the machine is suspended in: its clock deadlines (absolute, in each
+   * clock's own terms, as decimal strings), so the retry after a restore waits only for
+   * what was left of the timeout.
+   */
+  pendingPoll?: { key: string; deadlines: (string | null)[] } | null;
 }
 
 /** What a restore could not carry over (connections cannot move between hosts). */
@@ -115,6 +121,9 @@ export class WASI {
       this.log.count = from.logEvents;
       this.fds = new FdTable(this.log);
       this.exitCode = from.exitCode;
+      if (from.pendingPoll) {
+        this.pendingPoll = { key: from.pendingPoll.key, deadlines: from.pendingPoll.deadlines.map((d) => (d === null ? null : BigInt(d))) };
+      }
       this.rebuild(from);
     } else {
       this.log = new ReplayLog();
@@ -332,7 +341,8 @@ export class WASI {
       }
       if (s.kind === 'listener' && live?.listener) s.listen = { ...live.listener.address };
     }
-    return { version: 1, args: [...this.args], env: { ...this.env }, fds, exitCode, monotonicNs: this.monotonicNs().toString(), logEvents: this.log.count };
+    const pendingPoll = this.pendingPoll && { key: this.pendingPoll.key, deadlines: this.pendingPoll.deadlines.map((d) => (d === null ? null : d.toString())) };
+    return { version: 1, args: [...this.args], env: { ...this.env }, fds, exitCode, monotonicNs: this.monotonicNs().toString(), logEvents: this.log.count, pendingPoll };
   }
 
   /** The events recorded since the last compaction. */
