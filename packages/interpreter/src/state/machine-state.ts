@@ -18,7 +18,7 @@ import { ModuleInstance, globalWordIndex } from '../execution/runtime';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, RETURN_TO_HOST, ThreadLimits, ThreadStatus } from '../execution/thread';
 import { ValType } from '../syntax/types';
-import { TRANSLATOR_VERSION } from '../translation/opcodes';
+import { TRANSLATOR_VERSION, instructionStarts } from '../translation/opcodes';
 
 export const STATE_VERSION = 1;
 
@@ -190,18 +190,18 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   const active = th.status === 'running' || th.status === 'suspended';
   if (active) {
     check(isInt(th.funcAddr, 0, nFuncs - 1), 'current function');
-    const codeOf = (addr: number) => store.functions[addr].instance?.compiled.code;
     const current = store.functions[th.funcAddr];
     if (current.compiled !== null) {
+      const onInstruction = pcChecker(instance);
       check(th.frames.length >= FRAME_WORDS && th.frames[0] === RETURN_TO_HOST, 'outermost frame');
-      check(isInt(th.pc, 0, codeOf(th.funcAddr)!.length - 1), 'pc');
+      check(onInstruction(th.funcAddr, th.pc), 'pc is not on an instruction of the current function');
       check(th.sp - th.fp >= current.compiled.numLocals, 'current frame is smaller than its locals');
-    }
-    for (let i = FRAME_WORDS; i < th.frames.length; i += FRAME_WORDS) {
-      const [pc, fp, addr] = [th.frames[i], th.frames[i + 1], th.frames[i + 2]];
-      check(isInt(addr, 0, nFuncs - 1) && store.functions[addr].compiled !== null, `frame ${i / FRAME_WORDS} function`);
-      check(isInt(pc, 0, codeOf(addr)!.length - 1), `frame ${i / FRAME_WORDS} pc`);
-      check(isInt(fp, 0, th.fp), `frame ${i / FRAME_WORDS} fp`);
+      for (let i = FRAME_WORDS; i < th.frames.length; i += FRAME_WORDS) {
+        const [pc, fp, addr] = [th.frames[i], th.frames[i + 1], th.frames[i + 2]];
+        check(isInt(addr, 0, nFuncs - 1) && store.functions[addr].compiled !== null, `frame ${i / FRAME_WORDS} function`);
+        check(onInstruction(addr, pc), `frame ${i / FRAME_WORDS}: return pc is not on an instruction of its function`);
+        check(isInt(fp, 0, th.fp), `frame ${i / FRAME_WORDS} fp`);
+      }
     }
   }
 
@@ -237,6 +237,23 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   for (let i = 1; i < th.frames.length; i += FRAME_WORDS) t.frames[i] = 2 * th.frames[i] + LO;
   t.frameTop = th.frames.length;
   pairsToSlots(th.stack, t.s32, LO);
+}
+
+/**
+ * `(funcAddr, pc) => boolean`: is pc the first word of an instruction of that function?
+ * A pc in the middle of an instruction, or in another function, would run garbage.
+ */
+function pcChecker(instance: ModuleInstance): (funcAddr: number, pc: number) => boolean {
+  const { code, functions } = instance.compiled;
+  const ranges = functions.map((f, i) => [f.entry, i + 1 < functions.length ? functions[i + 1].entry : code.length] as const);
+  const starts = instructionStarts(code, ranges);
+  const byAddr = new Map<number, readonly [number, number]>();
+  const imported = instance.funcAddrs.length - functions.length;
+  functions.forEach((_, i) => byAddr.set(instance.funcAddrs[imported + i], ranges[i]));
+  return (funcAddr, pc) => {
+    const range = byAddr.get(funcAddr);
+    return range !== undefined && isInt(pc, range[0], range[1] - 1) && starts[pc] === 1;
+  };
 }
 
 /** Segments hold constant data derived from the module: recompute the ones not dropped. */

@@ -70,3 +70,40 @@ export const Op = {
 
 /** Bump when the internal code changes shape: a snapshot's pcs index into this code. */
 export const TRANSLATOR_VERSION = 1;
+
+/** Words taken by the instruction at `pc` (opcode plus immediates). */
+export function instructionLength(code: Int32Array, pc: number): number {
+  const op = code[pc];
+  switch (op) {
+    case Op.BrTable:
+      return 2 + 3 * (code[pc + 1] + 1);
+    case Op.BrDrop:
+    case Op.BrIfDrop:
+      return 4;
+    case Op.CallIndirect:
+    case Op.I64Const:
+    case Op.F64Const:
+    case Op.TableInit:
+    case Op.TableCopy:
+      return 3;
+    case Op.If: case Op.Br: case Op.BrIf: case Op.Call: case Op.LocalGet: case Op.LocalSet: case Op.LocalTee:
+    case Op.GlobalGet: case Op.GlobalSet: case Op.TableGet: case Op.TableSet: case Op.I32Const: case Op.F32Const:
+    case Op.RefFunc: case Op.MemoryInit: case Op.DataDrop: case Op.ElemDrop: case Op.TableGrow: case Op.TableSize:
+    case Op.TableFill:
+      return 2;
+  }
+  if (op >= 0x28 && op <= 0x3e) return 2; // loads and stores: <offset>
+  return 1;
+}
+
+/**
+ * Marks the first word of every instruction of the functions whose code spans
+ * [starts[i], ends[i]). A restored pc must land on one of these, inside its function.
+ */
+export function instructionStarts(code: Int32Array, ranges: readonly (readonly [number, number])[]): Uint8Array {
+  const marks = new Uint8Array(code.length + 1);
+  for (const [from, to] of ranges) {
+    for (let pc = from; pc < to; pc += instructionLength(code, pc)) marks[pc] = 1;
+  }
+  return marks;
+}

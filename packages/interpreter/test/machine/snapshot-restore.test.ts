@@ -239,3 +239,52 @@ describe('breakOnEntry()', () => {
     expect(m.instructionCount).toBe(reference.count);
   });
 });
+
+describe('restore checks that every pc is on an instruction of its function', () => {
+  test('every pc the run loop stops at is an instruction start (translator and checker agree)', async () => {
+    const { instructionStarts } = await import('../../src/translation/opcodes');
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const programs: [Uint8Array, string, unknown[]][] = [
+      [await wat(RECURSIVE), 'main', [30]],
+      [await wat(LOOPING), 'main', [3]],
+      [new Uint8Array(readFileSync(join(__dirname, '../../../../bench/kernels/vm.wasm'))), 'run', [40]],
+      [new Uint8Array(readFileSync(join(__dirname, '../../../../bench/kernels/sort.wasm'))), 'run', [60]],
+    ];
+    for (const [bytes, name, args] of programs) {
+      const m = await Machine.instantiate(bytes);
+      const { code, functions } = m.instance.compiled;
+      const starts = instructionStarts(code, functions.map((f, i) => [f.entry, functions[i + 1]?.entry ?? code.length] as const));
+      m.begin(name, args);
+      let steps = 0;
+      while (!m.step(1).done && steps < 20000) {
+        expect(starts[m.thread.pc]).toBe(1);
+        steps++;
+      }
+      expect(steps).toBeGreaterThan(500);
+    }
+  });
+
+  test('a pc inside an instruction, or inside another function, is refused', async () => {
+    const { instructionLength } = await import('../../src/translation/opcodes');
+    const bytes = await wat(RECURSIVE);
+    const m = await Machine.instantiate(bytes);
+    const { code, functions } = m.instance.compiled;
+    m.begin('main', [50]);
+    m.step(800);
+    while (instructionLength(code, m.thread.pc) === 1) m.step(1); // stop on an instruction with an immediate
+    const state = m.snapshot();
+    expect(state.thread.frames.length).toBeGreaterThan(6);
+    const corruptions: [string, (s: MachineState) => void][] = [
+      ['pc on an immediate', (s) => (s.thread.pc += 1)],
+      // the innermost return pc belongs to $walk (recursion): point it at main's entry instead
+      ['return pc in another function', (s) => (s.thread.frames[s.thread.frames.length - 3] = functions[1].entry)],
+    ];
+    for (const [, corrupt] of corruptions) {
+      const s = structuredClone(state);
+      corrupt(s);
+      expect(() => Machine.restoreSync(bytes, s)).toThrow(RestoreError);
+    }
+    expect(() => Machine.restoreSync(bytes, structuredClone(state))).not.toThrow();
+  });
+});
