@@ -1,4 +1,4 @@
-import { WasmError } from './errors';
+import { ExhaustionError, WasmError } from './errors';
 import { ValType } from './syntax/types';
 import { RunResult, execute } from './execution/executor';
 import { callHost } from './execution/host-call';
@@ -103,6 +103,9 @@ export class Machine {
 
   /** The complete state as plain data (typed arrays, numbers, strings); survives structuredClone. */
   snapshot(): MachineState {
+    if (this.store.thread.hostCallDepth > 0) {
+      throw new WasmError('cannot snapshot inside a host function: the JavaScript on the stack is not data (suspend the call instead)');
+    }
     return captureState(this.store, this.instance);
   }
 
@@ -141,19 +144,52 @@ export class Machine {
     return e.addr;
   }
 
-  /** Runs an exported function to completion and returns its results (JS API values). */
+  /**
+   * Runs an exported function to completion and returns its results (JS API values).
+   * A host function may call it while the machine runs (a callback into wasm): the call
+   * runs on the same stack, above the host call, and must not suspend.
+   */
   invoke(name: string, args: unknown[] = []): unknown[] {
-    this.begin(name, args);
-    return this.finishSync();
+    const addr = this.exportedFunction(name);
+    const f = this.store.functions[addr];
+    return this.call(
+      addr,
+      (words, at, i) => jsToSlot(this.store, words, at, f.type.params[i], args[i]),
+      args.length,
+      (words, at, t) => slotToJS(this.store, words, at, t),
+    );
   }
 
   /** As invoke, with every value as exact bits (NaN payloads kept). */
   invokeExact(name: string, args: ExactValue[]): ExactValue[] {
     const addr = this.exportedFunction(name);
     const f = this.store.functions[addr];
-    this.beginWith(addr, (words, at, i) => exactToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
-    this.finishSync();
-    return this.readResults(f, (words, at, t) => slotToExact(this.store, words, at, t));
+    return this.call(
+      addr,
+      (words, at, i) => exactToSlot(this.store, words, at, f.type.params[i], args[i]),
+      args.length,
+      (words, at, t) => slotToExact(this.store, words, at, t),
+    );
+  }
+
+  private call<T>(addr: number, writeArg: ArgWriter, argCount: number, read: (words: Int32Array, at: number, t: ValType) => T): T[] {
+    const t = this.store.thread;
+    const f = this.store.functions[addr];
+    if (t.hostCallDepth === 0) {
+      this.beginWith(addr, writeArg, argCount);
+      this.finishSync();
+      return this.readResults(f, read);
+    }
+    // A callback from a host function: save the registers of the invocation in progress,
+    // run this one on top of its stack, and put them back whatever happens.
+    const saved = { sp: t.sp, fp: t.fp, pc: t.pc, frameTop: t.frameTop, funcAddr: t.funcAddr, entry: t.entryFuncAddr, base: t.base, status: t.status };
+    try {
+      this.push(addr, writeArg, argCount, t.sp);
+      this.finishSync();
+      return this.readResults(f, read);
+    } finally {
+      Object.assign(t, { sp: saved.sp, fp: saved.fp, pc: saved.pc, frameTop: saved.frameTop, funcAddr: saved.funcAddr, entryFuncAddr: saved.entry, base: saved.base, status: saved.status });
+    }
   }
 
   getGlobal(name: string): unknown {
@@ -182,18 +218,26 @@ export class Machine {
     this.beginWith(addr, (words, at, i) => jsToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
   }
 
-  private beginWith(addr: number, writeArg: (words: Int32Array, at: number, i: number) => void, argCount: number): void {
+  private beginWith(addr: number, writeArg: ArgWriter, argCount: number): void {
     const t = this.store.thread;
     if (t.status === 'running' || t.status === 'suspended') {
-      throw new WasmError('the machine is already running an invocation (nested invoke from a host function is not supported)');
+      throw new WasmError('the machine is already running an invocation: finish it first (from a host function, use invoke())');
     }
+    t.reset();
+    this.push(addr, writeArg, argCount, LO);
+  }
+
+  /** Writes the arguments at word `base` and enters the function above everything below it. */
+  private push(addr: number, writeArg: ArgWriter, argCount: number, base: number): void {
+    const t = this.store.thread;
     const f = this.store.functions[addr];
     if (argCount !== f.type.params.length) {
       throw new WasmError(`expected ${f.type.params.length} arguments, got ${argCount}`);
     }
-    t.reset();
-    for (let i = 0; i < argCount; i++) writeArg(t.s32, LO + 2 * i, i);
-    t.sp = LO + 2 * argCount;
+    if (base + 2 * (argCount + f.type.results.length) >= t.stackWords) throw new WasmError('no stack left for the call');
+    for (let i = 0; i < argCount; i++) writeArg(t.s32, base + 2 * i, i);
+    t.base = base;
+    t.sp = base + 2 * argCount;
     t.entryFuncAddr = addr;
     t.status = 'running';
     if (f.compiled !== null) enterFunction(t, f, addr);
@@ -277,18 +321,24 @@ export class Machine {
 
   private readResults<T>(f: FunctionInstance, read: (words: Int32Array, at: number, t: ValType) => T): T[] {
     const t = this.store.thread;
-    return f.type.results.map((type, i) => read(t.s32, LO + 2 * i, type));
+    return f.type.results.map((type, i) => read(t.s32, t.base + 2 * i, type));
   }
 }
 
-/** Sets the thread up to run wasm function `f` whose arguments are already on the stack. */
+type ArgWriter = (words: Int32Array, at: number, i: number) => void;
+
+/**
+ * Sets the thread up to run wasm function `f` whose arguments are on top of the stack,
+ * under a frame that returns to the host (on top of any frames already there).
+ */
 function enterFunction(t: Thread, f: FunctionInstance, addr: number): void {
   const cf = f.compiled!;
   const fp = t.sp - 2 * cf.numParams;
-  t.frames[0] = RETURN_TO_HOST;
-  t.frames[1] = fp;
-  t.frames[2] = -1;
-  t.frameTop = FRAME_WORDS;
+  if (t.frameTop >= t.maxCallDepth * FRAME_WORDS || fp + cf.frameWords >= t.stackWords) throw new ExhaustionError('call stack exhausted');
+  t.frames[t.frameTop] = RETURN_TO_HOST;
+  t.frames[t.frameTop + 1] = fp;
+  t.frames[t.frameTop + 2] = -1;
+  t.frameTop += FRAME_WORDS;
   t.fp = fp;
   t.sp = fp + 2 * cf.numLocals;
   t.s32.fill(0, (fp + 2 * cf.numParams) & ~1, t.sp & ~1);

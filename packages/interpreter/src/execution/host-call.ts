@@ -18,6 +18,7 @@ export function callHost(store: Store, t: Thread, f: FunctionInstance, memory: M
   const args = new Array<unknown>(params.length);
   for (let i = 0; i < params.length; i++) args[i] = slotToJS(store, t.s32, base + 2 * i, params[i]);
   let returned: unknown;
+  t.hostCallDepth++;
   try {
     returned = host.fn(args, { memory });
     if (returned instanceof Suspend) {
@@ -33,6 +34,8 @@ export function callHost(store: Store, t: Thread, f: FunctionInstance, memory: M
   } catch (e) {
     t.hostError = e;
     return TrapCode.HostError;
+  } finally {
+    t.hostCallDepth--;
   }
   t.sp = base + 2 * results.length;
   return TrapCode.None;

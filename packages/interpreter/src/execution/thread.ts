@@ -43,6 +43,10 @@ export class Thread {
   instructionCount = 0;
   /** Store address of the function the invocation started with. */
   entryFuncAddr = -1;
+  /** Word index where the invocation's arguments (and then its results) start. */
+  base = LO;
+  /** Host functions now running (> 0: a host function may call back into wasm). */
+  hostCallDepth = 0;
   /** What a host function threw, rethrown by the run loop after it saved its registers. */
   hostError: unknown = undefined;
   /**
@@ -79,6 +83,7 @@ export class Thread {
     this.frameTop = 0;
     this.status = 'idle';
     this.entryFuncAddr = -1;
+    this.base = LO;
     this.hostError = undefined;
     this.trapDetail = -1;
     this.suspendedUntil = undefined;
