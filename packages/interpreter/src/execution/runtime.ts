@@ -1,4 +1,4 @@
-import { FuncType, GlobalType, Module, RefType, ValType } from '../syntax/types';
+import { FuncType, Module, RefType } from '../syntax/types';
 import type { CompiledFunction } from '../translation/translator';
 import type { ModuleContext } from '../validation/module';
 import { LO } from './layout';

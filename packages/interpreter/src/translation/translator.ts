@@ -53,7 +53,7 @@ export class FunctionTranslator {
   private readonly r: ByteReader;
 
   constructor(
-    private readonly module: Module,
+    module: Module,
     private readonly ctx: ModuleContext,
     private readonly out: CodeBuilder,
     private readonly funcIndex: number,
