@@ -6,6 +6,7 @@ import { rareNumeric as rareNumeric_ } from './numeric';
 import type { FunctionInstance, ModuleInstance } from './runtime';
 import type { Store } from './store';
 import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
+import { STOP_OPCODE, nthInstruction as nthInstruction_ } from '../translation/opcodes';
 import { TrapCode, trapError } from './traps';
 
 /** What `execute` stopped for (a trap is thrown instead). */
@@ -29,12 +30,19 @@ function quiet(x: number): number {
 }
 
 /**
- * The interpreter's run loop: executes at most `budget` internal instructions of the
- * thread (budget < 2^30, so it stays a small integer). Registers live in locals while it
- * runs and go back to the thread on every exit, so the thread is always a complete,
- * resumable state between calls. The loop allocates nothing, creates no closures and has
- * no try/catch; rare instructions live in helpers (numeric.ts, bulk.ts, host-call.ts).
- * Every internal instruction counts as one toward `instructionCount`.
+ * The interpreter's run loop: executes exactly `budget` internal instructions of the
+ * thread, or fewer when it returns, traps, suspends or hits a breakpoint (budget < 2^30).
+ * Registers live in locals while it runs and go back to the thread on every exit, so the
+ * thread is always a complete, resumable state between calls. The loop allocates nothing,
+ * creates no closures and has no try/catch; rare instructions live in helpers.
+ *
+ * Counting without a per-instruction cost: code runs in straight-line segments that end at
+ * a transfer (branch, call, return). A segment entered at pc runs segmentLengths[pc]
+ * instructions through its transfer, which adds them to the count; on any other exit the
+ * ordinals table counts the part of the segment that ran (translation/opcodes.ts). When the
+ * budget would run out inside the segment being entered, a STOP opcode is laid over the
+ * instruction where it runs out, and taken away again on every exit. Every internal
+ * instruction counts as one toward `instructionCount`.
  */
 export function execute(store: Store, t: Thread, budget: number): RunResult {
   // Local copies of imported constants and helpers: an imported binding can compile to a
@@ -46,6 +54,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
   const callHost = callHost_;
+  const nthInstruction = nthInstruction_;
+  const STOP = STOP_OPCODE;
   const s32 = t.s32;
   const f32 = t.f32;
   const f64 = t.f64;
@@ -67,12 +77,29 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let funcAddrs = inst.funcAddrs;
   let globalWords = inst.globalWords;
   let numResults = func.compiled!.numResults;
+  let ordinals = inst.compiled.ordinals;
+  let segmentLengths = inst.compiled.segmentLengths;
   let mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
   let dv = mem !== null ? mem.view : EMPTY_VIEW;
   let memSize = mem !== null ? mem.buffer.byteLength : 0;
   let dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
 
-  const start = budget;
+  // Instructions counted so far (whole segments), and where the current segment began.
+  let done = 0;
+  let segStart = pc;
+  // Instructions from segStart through the transfer that ends its segment.
+  let segLen = segmentLengths[pc];
+  // The pc and code array of a STOP laid over an instruction, and the word it covers.
+  let stopPc = -1;
+  let stopWord = 0;
+  let stopCode = code;
+  let hitBreakpoint = false;
+  if (segLen > budget) {
+    stopPc = nthInstruction(code, pc, budget);
+    stopCode = code;
+    stopWord = code[stopPc];
+    code[stopPc] = STOP;
+  }
   let trap = TrapCode.None;
   let result = RunResult.Budget;
   let op = 0;
@@ -81,26 +108,36 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let w = 0;
   let calleeAddr = 0;
 
-  run: while (budget > 0) {
-    budget--;
+  // Transfers `break` out of the switch to the segment accounting after it; every other
+  // instruction `continue`s.
+  run: for (;;) {
     switch ((op = code[pc++])) {
       case 0x00: // unreachable
         trap = TrapCode.Unreachable;
         break run;
+      case 0x1ff: // STOP: the budget ends before the instruction underneath
+        pc--;
+        code[pc] = stopWord;
+        stopPc = -1;
+        break run;
       case 0x04: // if <elsePc>
+        done += segLen; // the whole segment ran, through this transfer
         sp -= 2;
         if (s32[sp] === 0) pc = code[pc];
         else pc++;
-        continue;
+        break;
       case 0x0c: // br <pc>
+        done += segLen; // the whole segment ran, through this transfer
         pc = code[pc];
-        continue;
+        break;
       case 0x0d: // br_if <pc>
+        done += segLen; // the whole segment ran, through this transfer
         sp -= 2;
         if (s32[sp] !== 0) pc = code[pc];
         else pc++;
-        continue;
+        break;
       case 0x0e: { // br_table <n> (<pc> <keep> <heightWords>)*
+        done += segLen; // the whole segment ran, through this transfer
         sp -= 2;
         a = s32[sp] >>> 0;
         b = code[pc];
@@ -111,15 +148,16 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         if (keep !== 0) s32.copyWithin(dst & ~1, (sp - 2 * keep) & ~1, sp & ~1);
         sp = dst + 2 * keep;
         pc = code[w];
-        continue;
+        break;
       }
       case 0x120: // br_drop <pc> <keep> <heightWords>
       case 0x121: { // br_if_drop <pc> <keep> <heightWords>
+        done += segLen; // the whole segment ran, through this transfer
         if (op === 0x121) {
           sp -= 2;
           if (s32[sp] === 0) {
             pc += 3;
-            continue;
+            break;
           }
         }
         const keep = code[pc + 1];
@@ -132,9 +170,10 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         }
         sp = dst + 2 * keep;
         pc = code[pc];
-        continue;
+        break;
       }
       case 0x0f: { // return
+        done += segLen; // the whole segment ran, through this transfer
         const dst = fp;
         if (numResults === 1) {
           s32[dst] = s32[sp - 2];
@@ -162,8 +201,10 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           dv = mem !== null ? mem.view : EMPTY_VIEW;
           memSize = mem !== null ? mem.buffer.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
+          ordinals = inst.compiled.ordinals;
+          segmentLengths = inst.compiled.segmentLengths;
         }
-        continue;
+        break;
       }
       case 0x11: { // call_indirect <typeIndex> <tableIndex>
         const table = store.tables[inst.tableAddrs[code[pc + 1]]];
@@ -198,16 +239,16 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           const status = callHost(store, t, callee, mem);
           if (status !== TrapCode.None) {
             if (status === TrapCode.HostSuspend) {
-              // Leave the machine about to make this call again, uncounted.
+              // Leave the machine about to make this call again (not counted: it did not happen).
               pc -= op === 0x10 ? 2 : 3;
               if (op === 0x11) sp += 2;
-              budget++;
               result = RunResult.Suspended;
               break run;
             }
             trap = status;
             break run;
           }
+          done += segLen; // the whole segment ran, through this call
           sp = t.sp;
           g32 = store.globalWords;
           if (mem !== null) {
@@ -215,13 +256,14 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
             memSize = mem.buffer.byteLength;
             dirty = mem.dirty;
           }
-          continue;
+          break;
         }
         const newFp = sp - 2 * cf.numParams;
         if (frameTop >= maxFrameTop || newFp + cf.frameWords >= stackWords) {
           trap = TrapCode.CallStackExhausted;
           break run;
         }
+        done += segLen; // the whole segment ran, through this call
         frames[frameTop] = pc;
         frames[frameTop + 1] = fp;
         frames[frameTop + 2] = funcAddr;
@@ -242,13 +284,14 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           dv = mem !== null ? mem.view : EMPTY_VIEW;
           memSize = mem !== null ? mem.buffer.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
+          ordinals = inst.compiled.ordinals;
+          segmentLengths = inst.compiled.segmentLengths;
         }
         if (calleeAddr === breakAddr) {
           t.breakHits++;
-          result = RunResult.Breakpoint;
-          break run;
+          hitBreakpoint = true;
         }
-        continue;
+        break;
       }
       case 0x1a: // drop
         sp -= 2;
@@ -658,14 +701,32 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       default:
         throw new Error(`internal error: unknown internal opcode 0x${op.toString(16)} at ${pc - 1}`);
     }
+    // Only transfers get here (after counting their segment): a new segment starts at pc.
+    segStart = pc;
+    segLen = segmentLengths[pc];
+    if (segLen > budget - done) {
+      if (done >= budget) break run;
+      stopPc = nthInstruction(code, pc, budget - done);
+      stopCode = code;
+      stopWord = code[stopPc];
+      code[stopPc] = STOP;
+    }
+    if (hitBreakpoint) {
+      hitBreakpoint = false;
+      result = RunResult.Breakpoint;
+      break run;
+    }
   }
 
+  if (stopPc >= 0) stopCode[stopPc] = stopWord; // never leave a STOP behind
+  if (trap !== TrapCode.None) done += ordinals[pc - 1] - ordinals[segStart] + 1; // through the trapping instruction
+  else if (result !== RunResult.Done) done += ordinals[pc] - ordinals[segStart]; // up to pc
   t.sp = sp;
   t.fp = fp;
   t.pc = pc;
   t.frameTop = frameTop;
   t.funcAddr = funcAddr;
-  t.instructionCount += start - budget;
+  t.instructionCount += done;
   if (trap !== TrapCode.None) {
     t.status = 'trapped';
     if (trap === TrapCode.HostError) throw t.hostError;

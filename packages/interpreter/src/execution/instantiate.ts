@@ -1,6 +1,7 @@
 import { decodeModule } from '../binary/decoder';
 import { LinkError, Trap } from '../errors';
 import { ConstExpr, FuncType, Limits, countImports, valTypeName } from '../syntax/types';
+import { segmentTables } from '../translation/opcodes';
 import { translateModule } from '../translation/translator';
 import { buildModuleContext, validateModule } from '../validation/module';
 import { HI } from './layout';
@@ -25,7 +26,8 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
   validateModule(module);
   const ctx = buildModuleContext(module);
   const { code, functions } = translateModule(module, ctx);
-  return { module, ctx, code, functions };
+  const ranges = functions.map((f, i) => [f.entry, i + 1 < functions.length ? functions[i + 1].entry : code.length] as const);
+  return { module, ctx, code, functions, ...segmentTables(code, ranges) };
 }
 
 function sameFuncType(a: FuncType, b: FuncType): boolean {

@@ -14,8 +14,10 @@ export interface CompiledModule {
   code: Int32Array;
   /** Defined functions, in order (index = function index - imported functions). */
   functions: CompiledFunction[];
-  /** Canonical signature id of each of the module's types (structural equality). */
-  typeIds?: number[];
+  /** Per code word: its instruction's number (translation/opcodes.ts, segmentTables). */
+  ordinals: Int32Array;
+  /** Per instruction start: instructions left in its straight-line segment, itself included. */
+  segmentLengths: Int32Array;
 }
 
 /**

@@ -107,3 +107,51 @@ export function instructionStarts(code: Int32Array, ranges: readonly (readonly [
   }
   return marks;
 }
+
+/** Instructions after which execution may continue elsewhere: they end a straight-line segment. */
+export function isTransfer(op: number): boolean {
+  return (
+    op === Op.Unreachable || op === Op.If || op === Op.Br || op === Op.BrIf || op === Op.BrTable ||
+    op === Op.Return || op === Op.Call || op === Op.CallIndirect || op === Op.BrDrop || op === Op.BrIfDrop
+  );
+}
+
+/**
+ * What the run loop needs to count instructions exactly without counting each one:
+ * - `ordinals[w]`: the number of the instruction that word w belongs to (opcode or
+ *   immediate), so the instructions run between two positions of one straight-line
+ *   segment are a subtraction;
+ * - `segmentLengths[pc]`: the instructions from the one at pc through the end of its
+ *   segment (the next transfer, inclusive), so the loop knows whether its budget runs
+ *   out inside the segment it is entering.
+ */
+export function segmentTables(code: Int32Array, ranges: readonly (readonly [number, number])[]): { ordinals: Int32Array; segmentLengths: Int32Array } {
+  const ordinals = new Int32Array(code.length + 1);
+  const segmentLengths = new Int32Array(code.length + 1);
+  let n = 0;
+  for (const [from, to] of ranges) {
+    const starts: number[] = [];
+    for (let pc = from; pc < to; ) {
+      const len = instructionLength(code, pc);
+      ordinals.fill(n++, pc, pc + len);
+      starts.push(pc);
+      pc += len;
+    }
+    let run = 0;
+    for (let i = starts.length - 1; i >= 0; i--) {
+      run = isTransfer(code[starts[i]]) || i === starts.length - 1 ? 1 : run + 1;
+      segmentLengths[starts[i]] = run;
+    }
+  }
+  ordinals[code.length] = n;
+  return { ordinals, segmentLengths };
+}
+
+/** The pc of the instruction `k` instructions after the one at `pc` (in straight-line code). */
+export function nthInstruction(code: Int32Array, pc: number, k: number): number {
+  for (let i = 0; i < k; i++) pc += instructionLength(code, pc);
+  return pc;
+}
+
+/** Placed over an instruction by the run loop to stop exactly there; never emitted. */
+export const STOP_OPCODE = 0x1ff;
