@@ -89,14 +89,13 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let segStart = pc;
   // Instructions from segStart through the transfer that ends its segment.
   let segLen = segmentLengths[pc];
-  // The pc and code array of a STOP laid over an instruction, and the word it covers.
+  // The pc of a STOP laid over an instruction of the current segment (so of `code`), and
+  // the word it covers.
   let stopPc = -1;
   let stopWord = 0;
-  let stopCode = code;
   let hitBreakpoint = false;
   if (segLen > budget) {
     stopPc = nthInstruction(code, pc, budget);
-    stopCode = code;
     stopWord = code[stopPc];
     code[stopPc] = STOP;
   }
@@ -707,7 +706,6 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
     if (segLen > budget - done) {
       if (done >= budget) break run;
       stopPc = nthInstruction(code, pc, budget - done);
-      stopCode = code;
       stopWord = code[stopPc];
       code[stopPc] = STOP;
     }
@@ -718,7 +716,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
     }
   }
 
-  if (stopPc >= 0) stopCode[stopPc] = stopWord; // never leave a STOP behind
+  // Every exit comes before the current segment's STOP is reached, so it lies in `code`.
+  if (stopPc >= 0) code[stopPc] = stopWord; // never leave a STOP behind
   if (trap !== TrapCode.None) done += ordinals[pc - 1] - ordinals[segStart] + 1; // through the trapping instruction
   else if (result !== RunResult.Done) done += ordinals[pc] - ordinals[segStart]; // up to pc
   t.sp = sp;

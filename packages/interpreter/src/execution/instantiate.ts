@@ -26,8 +26,7 @@ export function compileModule(bytes: Uint8Array): CompiledModule {
   validateModule(module);
   const ctx = buildModuleContext(module);
   const { code, functions } = translateModule(module, ctx);
-  const ranges = functions.map((f, i) => [f.entry, i + 1 < functions.length ? functions[i + 1].entry : code.length] as const);
-  return { module, ctx, code, functions, ...segmentTables(code, ranges) };
+  return { module, ctx, code, functions, ...segmentTables(code, functions) };
 }
 
 function sameFuncType(a: FuncType, b: FuncType): boolean {

@@ -18,7 +18,7 @@ import { ModuleInstance, globalWordIndex } from '../execution/runtime';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, RETURN_TO_HOST, ThreadLimits, ThreadStatus } from '../execution/thread';
 import { ValType } from '../syntax/types';
-import { TRANSLATOR_VERSION, instructionStarts } from '../translation/opcodes';
+import { TRANSLATOR_VERSION } from '../translation/opcodes';
 
 export const STATE_VERSION = 1;
 
@@ -244,15 +244,13 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
  * A pc in the middle of an instruction, or in another function, would run garbage.
  */
 function pcChecker(instance: ModuleInstance): (funcAddr: number, pc: number) => boolean {
-  const { code, functions } = instance.compiled;
-  const ranges = functions.map((f, i) => [f.entry, i + 1 < functions.length ? functions[i + 1].entry : code.length] as const);
-  const starts = instructionStarts(code, ranges);
-  const byAddr = new Map<number, readonly [number, number]>();
+  const { functions, ordinals } = instance.compiled;
+  const byAddr = new Map<number, { entry: number; end: number }>();
   const imported = instance.funcAddrs.length - functions.length;
-  functions.forEach((_, i) => byAddr.set(instance.funcAddrs[imported + i], ranges[i]));
+  functions.forEach((f, i) => byAddr.set(instance.funcAddrs[imported + i], f));
   return (funcAddr, pc) => {
-    const range = byAddr.get(funcAddr);
-    return range !== undefined && isInt(pc, range[0], range[1] - 1) && starts[pc] === 1;
+    const f = byAddr.get(funcAddr);
+    return f !== undefined && isInt(pc, f.entry, f.end - 1) && (pc === f.entry || ordinals[pc] !== ordinals[pc - 1]);
   };
 }
 

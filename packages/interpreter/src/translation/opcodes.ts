@@ -96,18 +96,6 @@ export function instructionLength(code: Int32Array, pc: number): number {
   return 1;
 }
 
-/**
- * Marks the first word of every instruction of the functions whose code spans
- * [starts[i], ends[i]). A restored pc must land on one of these, inside its function.
- */
-export function instructionStarts(code: Int32Array, ranges: readonly (readonly [number, number])[]): Uint8Array {
-  const marks = new Uint8Array(code.length + 1);
-  for (const [from, to] of ranges) {
-    for (let pc = from; pc < to; pc += instructionLength(code, pc)) marks[pc] = 1;
-  }
-  return marks;
-}
-
 /** Instructions after which execution may continue elsewhere: they end a straight-line segment. */
 export function isTransfer(op: number): boolean {
   return (
@@ -120,16 +108,17 @@ export function isTransfer(op: number): boolean {
  * What the run loop needs to count instructions exactly without counting each one:
  * - `ordinals[w]`: the number of the instruction that word w belongs to (opcode or
  *   immediate), so the instructions run between two positions of one straight-line
- *   segment are a subtraction;
+ *   segment are a subtraction, and w starts an instruction when its ordinal differs from
+ *   that of the word before;
  * - `segmentLengths[pc]`: the instructions from the one at pc through the end of its
  *   segment (the next transfer, inclusive), so the loop knows whether its budget runs
  *   out inside the segment it is entering.
  */
-export function segmentTables(code: Int32Array, ranges: readonly (readonly [number, number])[]): { ordinals: Int32Array; segmentLengths: Int32Array } {
+export function segmentTables(code: Int32Array, functions: readonly { entry: number; end: number }[]): { ordinals: Int32Array; segmentLengths: Int32Array } {
   const ordinals = new Int32Array(code.length + 1);
   const segmentLengths = new Int32Array(code.length + 1);
   let n = 0;
-  for (const [from, to] of ranges) {
+  for (const { entry: from, end: to } of functions) {
     const starts: number[] = [];
     for (let pc = from; pc < to; ) {
       const len = instructionLength(code, pc);

@@ -14,6 +14,8 @@ export interface CompiledFunction {
   type: FuncType;
   /** Offset of the function's first instruction in the module's internal code. */
   entry: number;
+  /** Offset one past its last instruction. */
+  end: number;
   numParams: number;
   /** Params plus declared locals. */
   numLocals: number;
@@ -81,6 +83,7 @@ export class FunctionTranslator {
       funcIndex: this.funcIndex,
       type,
       entry,
+      end: this.out.length,
       numParams: type.params.length,
       numLocals: this.localTypes.length,
       numResults: type.results.length,
