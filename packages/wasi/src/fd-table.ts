@@ -1,5 +1,6 @@
 import { Errno, FileType } from './constants';
 import { fail } from './errors';
+import type { FileId } from './fs/sandbox';
 import type { Handle, HostFs } from './fs/types';
 import type { Connection, Listener, Stream } from './io/streams';
 import type { FdKind, FdState, ReplayLog } from './log/replay-log';
@@ -19,7 +20,11 @@ export interface FdEntry {
   preopen?: string;
   root?: string;
   rel?: string[];
+  /** Directories: the host identity they were opened on (lookups check it, fs/sandbox.ts). */
+  id?: FileId;
   oflags?: number;
+  /** stdio fds: which of the instance's own streams (0 stdin, 1 stdout, 2 stderr), whatever the fd number. */
+  stdio?: 0 | 1 | 2;
   stream?: Stream;
   listener?: Listener;
   listen?: { host: string; port: number };
@@ -74,6 +79,21 @@ export class FdTable {
     this.log.record({ op: 'renumber', from, to });
   }
 
+  /**
+   * The guest renamed `from` to `to` under the host directory `root`: every fd at or below
+   * `from` now lives below `to` (an open directory stays usable, a file is found there on
+   * restore). Fds under another root that reach the same host directory are not followed:
+   * their lookups fail the identity check instead (ENOENT), never escape.
+   */
+  moved(root: string, from: string[], to: string[]): void {
+    for (const e of this.entries.values()) {
+      if (e.root !== root || e.rel === undefined || e.rel.length < from.length) continue;
+      if (!from.every((c, i) => e.rel![i] === c)) continue;
+      e.rel = [...to, ...e.rel.slice(from.length)];
+      this.log.record({ op: 'path', fd: e.fd, path: e.rel.join('/') });
+    }
+  }
+
   setOffset(e: FdEntry, offset: number): void {
     e.offset = offset;
     this.log.record({ op: 'offset', fd: e.fd, offset });
@@ -126,6 +146,7 @@ export function describe(e: FdEntry): FdState {
   if (e.preopen !== undefined) s.preopen = e.preopen;
   if (e.rel !== undefined) s.path = e.rel.join('/');
   if (e.oflags !== undefined) s.oflags = e.oflags;
+  if (e.stdio !== undefined) s.stdio = e.stdio;
   if (e.dirCookie !== undefined) s.dirCookie = e.dirCookie;
   if (e.listen !== undefined) s.listen = { ...e.listen };
   if (e.peer !== undefined) s.peer = e.peer;

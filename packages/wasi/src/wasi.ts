@@ -4,14 +4,16 @@ import { WasiErrnoError, WasiExit, WasiRestoreError, toErrno } from './errors';
 import { FdTable, closeEntry } from './fd-table';
 import type { FdEntry } from './fd-table';
 import { MemoryFs } from './fs/memory-fs';
-import { joinHost } from './fs/types';
-import type { HostFs } from './fs/types';
+import { idOf, resolvePath, sameFile } from './fs/sandbox';
+import type { Resolved } from './fs/sandbox';
+import type { FileStat, HostFs } from './fs/types';
 import type { Host } from './host';
 import { InputQueue, OutputSink } from './io/streams';
 import type { Stream } from './io/streams';
 import { ReplayLog } from './log/replay-log';
 import type { FdState, LogEvent } from './log/replay-log';
 import { GuestMemory, encodeUtf8 } from './memory';
+import { checkState } from './state-check';
 import { SYSCALLS } from './syscalls';
 import { SIGNATURES } from './syscalls/signatures';
 
@@ -37,7 +39,10 @@ export interface WasiOptions {
   listen?: Array<{ host?: string; port: number }>;
   /** Called with host errors that are not plain errnos (they still become an errno for the guest): for debugging. */
   onHostError?: (call: string, error: unknown) => void;
-  /** Rebuild the OS side from `wasi.state()` taken elsewhere (see WASI.restore). */
+  /**
+   * Rebuild the OS side from `wasi.state()` taken elsewhere (see WASI.restore). Untrusted:
+   * checked field by field, and it opens only what `preopens` and `listen` grant.
+   */
   restoreFrom?: WasiState;
 }
 
@@ -104,7 +109,7 @@ export class WASI {
   constructor(private readonly options: WasiOptions = {}) {
     this.host = options.host ?? { fs: new MemoryFs() };
     this.fs = this.host.fs;
-    const from = options.restoreFrom;
+    const from = options.restoreFrom === undefined ? undefined : checkState(options.restoreFrom);
     this.args = options.args ?? from?.args ?? [];
     const env = options.env ?? from?.env ?? {};
     this.env = {};
@@ -116,7 +121,6 @@ export class WASI {
     if (options.stdout === undefined && !this.host.fdStream) this.stdout = new OutputSink();
     if (options.stderr === undefined && !this.host.fdStream) this.stderr = new OutputSink();
     if (from) {
-      if (from.version !== 1) throw new WasiRestoreError(`unsupported WASI state version ${from.version}`);
       this.log = new ReplayLog();
       this.log.count = from.logEvents;
       this.fds = new FdTable(this.log);
@@ -132,13 +136,20 @@ export class WASI {
     }
   }
 
-  /** Same as `new WASI({ ...options, restoreFrom: state })`. */
+  /**
+   * Same as `new WASI({ ...options, restoreFrom: state })`. The state is untrusted (it may
+   * come from a crafted snapshot): every field is checked, its preopens and listeners are
+   * opened only where `options.preopens` / `options.listen` grant them, and every path is
+   * resolved inside its preopen as the guest's own calls are. Anything else is a
+   * WasiRestoreError naming the field or fd, with nothing left open.
+   */
   static restore(state: WasiState, options: WasiOptions = {}): WASI {
     return new WASI({ ...options, restoreFrom: state });
   }
 
   // ---- stdio, preopens, listeners ----
 
+  /** One of this instance's own stdio streams (never a host fd a state names). */
   private stdioStream(fd: 0 | 1 | 2): Stream {
     const opt = fd === 0 ? this.options.stdin : fd === 1 ? this.options.stdout : this.options.stderr;
     if (opt === undefined) {
@@ -155,17 +166,30 @@ export class WASI {
     return opt;
   }
 
-  private stdioEntry(fd: 0 | 1 | 2, offset: number, fdflags: number): Omit<FdEntry, 'fd'> {
-    const stream = this.stdioStream(fd);
-    const rights = STREAM_RIGHTS & ~(fd === 0 ? Rights.FD_WRITE : Rights.FD_READ);
-    return { kind: 'stdio', filetype: stream.filetype, rightsBase: rights, rightsInheriting: 0, fdflags, offset, stream };
+  private stdioEntry(which: 0 | 1 | 2, offset: number, fdflags: number): Omit<FdEntry, 'fd'> {
+    const stream = this.stdioStream(which);
+    const rights = STREAM_RIGHTS & ~(which === 0 ? Rights.FD_WRITE : Rights.FD_READ);
+    return { kind: 'stdio', filetype: stream.filetype, rightsBase: rights, rightsInheriting: 0, fdflags, offset, stream, stdio: which };
   }
 
   private preopenEntry(name: string, hostDir: string): Omit<FdEntry, 'fd'> {
     const st = this.fs.lstat(hostDir);
     if (st.filetype !== FileType.DIRECTORY) throw new TypeError(`preopen '${name}': ${hostDir} is not a directory`);
-    const handle = this.fs.open(hostDir, { read: true, write: false, create: false, exclusive: false, truncate: false, directory: true });
-    return { kind: 'preopen', filetype: FileType.DIRECTORY, rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, fdflags: 0, offset: 0, handle, preopen: name, root: hostDir, rel: [] };
+    const handle = this.openChecked(hostDir, st, true, false);
+    return { kind: 'preopen', filetype: FileType.DIRECTORY, rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, fdflags: 0, offset: 0, handle, preopen: name, root: hostDir, rel: [], id: idOf(st) };
+  }
+
+  /** Opens what `st` describes, and only that: a file swapped in since the lstat is refused. */
+  private openChecked(hostPath: string, st: FileStat, read: boolean, write: boolean): number {
+    const directory = st.filetype === FileType.DIRECTORY;
+    const handle = this.fs.open(hostPath, { read, write, create: false, exclusive: false, truncate: false, directory });
+    try {
+      if (!sameFile(this.fs.fstat(handle), st)) throw new WasiErrnoError(Errno.NOENT, `${hostPath} changed while it was being opened`);
+    } catch (e) {
+      this.fs.close(handle);
+      throw e;
+    }
+    return handle;
   }
 
   private listenerEntry(host: string, port: number): Omit<FdEntry, 'fd'> {
@@ -181,12 +205,25 @@ export class WASI {
   }
 
   /**
-   * Rebuilds every fd of a state on this host: the same numbers, files, offsets, flags and
-   * rights. Preopens come from options.preopens by guest name (so they can point anywhere);
-   * a file that is missing, of another type, or of another size is a WasiRestoreError.
+   * Rebuilds every fd of a (checked) state on this host: the same numbers, files, offsets,
+   * flags and rights. What is opened or bound is what the restoring user granted:
+   * preopens by guest name from options.preopens (so they can point anywhere), the state's
+   * listeners in order from options.listen, files and directories resolved inside their
+   * preopen. A state asking for more, or a file that is missing, of another type or of
+   * another size, is a WasiRestoreError, and whatever was opened so far is closed again.
    */
   private rebuild(state: WasiState): void {
-    const roots = this.options.preopens ?? {};
+    try {
+      this.rebuildFds(state);
+    } catch (err) {
+      this.close();
+      if (err instanceof WasiRestoreError) throw err;
+      throw new WasiRestoreError(`restoring the WASI state: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  private rebuildFds(state: WasiState): void {
+    const granted = this.options.preopens ?? {};
     const listens = this.options.listen ?? [];
     let listenerIndex = 0;
     for (const s of state.fds) {
@@ -194,11 +231,11 @@ export class WASI {
       let e: Omit<FdEntry, 'fd'>;
       switch (s.kind) {
         case 'stdio':
-          e = this.stdioEntry(s.fd as 0 | 1 | 2, s.offset, s.fdflags);
+          e = this.stdioEntry(s.stdio!, s.offset, s.fdflags);
           break;
         case 'preopen': {
-          const dir = roots[s.preopen!];
-          if (dir === undefined) throw new WasiRestoreError(`${where}: preopen '${s.preopen}' has no host directory in options.preopens`);
+          const dir = granted[s.preopen!];
+          if (dir === undefined) throw notGranted(s);
           try {
             e = this.preopenEntry(s.preopen!, dir);
           } catch (err) {
@@ -208,11 +245,12 @@ export class WASI {
         }
         case 'file':
         case 'dir':
-          e = this.reopen(s, roots);
+          e = this.reopen(s, granted);
           break;
         case 'listener': {
-          const l = listens[listenerIndex++] ?? s.listen!;
-          e = this.listenerEntry(l.host ?? s.listen!.host, l.port);
+          const l = listens[listenerIndex++];
+          if (l === undefined) throw notGranted(s);
+          e = this.listenerEntry(l.host ?? '127.0.0.1', l.port);
           break;
         }
         case 'socket':
@@ -226,31 +264,48 @@ export class WASI {
     }
   }
 
-  private reopen(s: FdState, roots: Record<string, string>): Omit<FdEntry, 'fd'> {
-    const root = roots[s.preopen!];
-    const guestPath = `${s.preopen}/${s.path}`;
-    if (root === undefined) throw new WasiRestoreError(`fd ${s.fd}: '${guestPath}' is under preopen '${s.preopen}', which has no host directory in options.preopens`);
-    const hostPath = joinHost(root, s.path!);
-    let st;
+  /**
+   * Reopens a file or directory fd of a state: its recorded path is resolved from the
+   * preopen's root through the same sandbox as the guest's own calls (fs/sandbox.ts), must
+   * lead there without crossing a symlink, and must hold a file of the recorded type.
+   */
+  private reopen(s: FdState, granted: Record<string, string>): Omit<FdEntry, 'fd'> {
+    const root = granted[s.preopen!];
+    const guestPath = s.path === '' ? s.preopen! : `${s.preopen}/${s.path}`;
+    if (root === undefined) throw notGranted(s);
+    const where = `fd ${s.fd}: '${guestPath}'`;
+    let rootStat: FileStat;
     try {
-      st = this.fs.lstat(hostPath);
+      rootStat = this.fs.lstat(root);
     } catch (err) {
-      throw new WasiRestoreError(`fd ${s.fd}: '${guestPath}' (host path ${hostPath}) is missing on this host (${(err as Error).message})`);
+      throw new WasiRestoreError(`${where}: preopen '${s.preopen}' -> '${root}': ${(err as Error).message}`);
     }
-    if (st.filetype !== s.filetype) throw new WasiRestoreError(`fd ${s.fd}: '${guestPath}' (host path ${hostPath}) has file type ${st.filetype} on this host, ${s.filetype} in the state`);
+    if (rootStat.filetype !== FileType.DIRECTORY) throw new WasiRestoreError(`${where}: preopen '${s.preopen}' -> '${root}' is not a directory`);
+    let r: Resolved;
+    try {
+      r = s.path === '' ? { rel: [], hostPath: root, stat: rootStat } : resolvePath(this.fs, { root, rel: [], id: idOf(rootStat) }, s.path!, false);
+    } catch (err) {
+      if (toErrno(err) === Errno.NOENT) throw new WasiRestoreError(`${where} is missing on this host (under ${root})`);
+      throw new WasiRestoreError(`${where} cannot be resolved inside preopen '${s.preopen}' (${root}): ${(err as Error).message}`);
+    }
+    if (r.stat === null) throw new WasiRestoreError(`${where} is missing on this host (under ${root})`);
+    if (r.rel.join('/') !== s.path) throw new WasiRestoreError(`${where} leads through a symlink on this host (to '${r.rel.join('/')}')`);
+    const st = r.stat;
+    const hostPath = r.hostPath;
+    if (st.filetype !== s.filetype) throw new WasiRestoreError(`${where} (host path ${hostPath}) has file type ${st.filetype} on this host, ${s.filetype} in the state`);
     if (s.kind === 'file' && s.size !== undefined && Number(st.size) !== s.size) {
-      throw new WasiRestoreError(`fd ${s.fd}: '${guestPath}' (host path ${hostPath}) changed size: ${s.size} bytes in the state, ${st.size} on this host`);
+      throw new WasiRestoreError(`${where} (host path ${hostPath}) changed size: ${s.size} bytes in the state, ${st.size} on this host`);
     }
     const dir = s.kind === 'dir';
     const write = !dir && (s.rightsBase & (Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE)) !== 0;
     const read = dir || (s.rightsBase & Rights.FD_READ) !== 0 || !write;
     let handle;
     try {
-      handle = this.fs.open(hostPath, { read, write, create: false, exclusive: false, truncate: false, directory: dir });
+      handle = this.openChecked(hostPath, st, read, write);
     } catch (err) {
-      throw new WasiRestoreError(`fd ${s.fd}: cannot reopen '${guestPath}' (host path ${hostPath}): ${(err as Error).message}`);
+      throw new WasiRestoreError(`${where}: cannot reopen it (host path ${hostPath}): ${(err as Error).message}`);
     }
-    return { kind: s.kind, filetype: s.filetype, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: s.offset, handle, preopen: s.preopen, root, rel: s.path === '' ? [] : s.path!.split('/'), oflags: s.oflags };
+    return { kind: s.kind, filetype: s.filetype, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: s.offset, handle, preopen: s.preopen, root, rel: r.rel, id: dir ? idOf(st) : undefined, oflags: s.oflags };
   }
 
   // ---- clocks ----
@@ -355,6 +410,16 @@ export class WASI {
     for (const e of this.fds.entries.values()) closeEntry(this.fs, e);
     this.fds.entries.clear();
   }
+}
+
+/** What a state asks for that the restoring user did not grant: one line saying what it asks for. */
+function notGranted(s: FdState): WasiRestoreError {
+  if (s.kind === 'listener') {
+    const had = s.listen ? ` (it had ${s.listen.host}:${s.listen.port})` : '';
+    return new WasiRestoreError(`fd ${s.fd}: the snapshot asks for a listening socket${had}, which was not granted on this host (options.listen, mvvm restore --listen)`);
+  }
+  const what = s.kind === 'preopen' ? `preopen '${s.preopen}'` : `'${s.preopen}/${s.path}' under preopen '${s.preopen}'`;
+  return new WasiRestoreError(`fd ${s.fd}: the snapshot asks for ${what}, which was not granted on this host (options.preopens, mvvm --dir HOST::${s.preopen})`);
 }
 
 /** A connection that did not survive the move: reads see the end, writes EPIPE. */

@@ -26,6 +26,8 @@ export interface FdState {
   /** Path from the preopen root, '/'-joined, symlinks resolved ('' = the root). */
   path?: string;
   oflags?: number;
+  /** stdio: which stream of the instance (0 stdin, 1 stdout, 2 stderr); fd_renumber may move it to another number. */
+  stdio?: 0 | 1 | 2;
   /** fd_readdir: the last cookie the guest read from. */
   dirCookie?: string;
   /** Listeners: the address bound. */
@@ -43,6 +45,7 @@ export type LogEvent =
   | { op: 'open'; fd: number; state: FdState }
   | { op: 'close'; fd: number }
   | { op: 'renumber'; from: number; to: number }
+  | { op: 'path'; fd: number; path: string }
   | { op: 'offset'; fd: number; offset: number }
   | { op: 'flags'; fd: number; fdflags: number }
   | { op: 'rights'; fd: number; base: number; inheriting: number }
@@ -107,6 +110,9 @@ export class ReplayLog {
           if (s) t.set(e.to, { ...s, fd: e.to });
           break;
         }
+        case 'path':
+          t.get(e.fd)!.path = e.path;
+          break;
         case 'offset':
           t.get(e.fd)!.offset = e.offset;
           break;

@@ -3,6 +3,8 @@ import { Errno, FdFlags, FileType, FstFlags, Layout, PreopenType, Rights as R, W
 import { fail } from '../errors';
 import { closeEntry } from '../fd-table';
 import type { FdEntry } from '../fd-table';
+import { checkedDir } from '../fs/sandbox';
+import { joinHost } from '../fs/types';
 import type { FileStat } from '../fs/types';
 import { GuestMemory, encodeUtf8 } from '../memory';
 import type { WASI } from '../wasi';
@@ -125,14 +127,11 @@ export function writeFd(w: WASI, e: FdEntry, bufs: Uint8Array[], position: numbe
 
 /** Directory entries in a fixed order (by name, '.' and '..' first) so cookies mean the same on every host. */
 function listDir(w: WASI, e: FdEntry): { name: string; filetype: FileType; ino: bigint }[] {
-  const host = e.rel!.length === 0 ? e.root! : e.root + '/' + e.rel!.join('/');
-  const self = w.fs.fstat(e.handle!);
+  // Listed by path, so the path is checked to still lead to this fd's directory first.
+  const { hostPath, stat: self } = checkedDir(w.fs, { root: e.root!, rel: e.rel!, id: e.id! });
   let parentIno = self.ino;
-  if (e.rel!.length > 0) {
-    const up = e.rel!.slice(0, -1).join('/');
-    parentIno = w.fs.lstat(up === '' ? e.root! : e.root + '/' + up).ino;
-  }
-  const entries = w.fs.readdir(host).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (e.rel!.length > 0) parentIno = w.fs.lstat(joinHost(e.root!, e.rel!.slice(0, -1).join('/'))).ino;
+  const entries = w.fs.readdir(hostPath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return [{ name: '.', filetype: FileType.DIRECTORY, ino: self.ino }, { name: '..', filetype: FileType.DIRECTORY, ino: parentIno }, ...entries];
 }
 

@@ -1,7 +1,7 @@
 import { ALL_RIGHTS, DIRECTORY_RIGHTS, Errno, FILE_RIGHTS, FdFlags, FileType, LookupFlags, OFlags, Rights as R } from '../constants';
 import { fail } from '../errors';
 import type { FdEntry } from '../fd-table';
-import { Resolved, resolvePath } from '../fs/sandbox';
+import { Resolved, idOf, resolvePath, sameFile, targetStaysInside } from '../fs/sandbox';
 import type { GuestMemory } from '../memory';
 import type { WASI } from '../wasi';
 import { pickTimes, writeFilestat } from './fd';
@@ -12,7 +12,7 @@ function at(w: WASI, m: GuestMemory, fd: number, rights: number, ptr: number, le
   const dir = w.fds.get(fd, rights);
   if (dir.kind !== 'dir' && dir.kind !== 'preopen') fail(Errno.NOTDIR);
   const path = m.string(ptr, len);
-  return { dir, r: resolvePath(w.fs, dir.root!, dir.rel!, path, follow) };
+  return { dir, r: resolvePath(w.fs, { root: dir.root!, rel: dir.rel!, id: dir.id! }, path, follow) };
 }
 
 function mustExist(r: Resolved) {
@@ -51,8 +51,13 @@ export const pathCalls: Record<string, Syscall> = {
       directory: (oflags & OFlags.DIRECTORY) !== 0,
     });
     let filetype: FileType;
+    let id;
     try {
-      filetype = w.fs.fstat(handle).filetype;
+      const opened = w.fs.fstat(handle);
+      // What was opened is what the sandbox checked (not something swapped in since).
+      if (st !== null && !sameFile(opened, st)) fail(Errno.NOENT, `'${r.rel.join('/')}' changed while it was being opened`);
+      filetype = opened.filetype;
+      id = idOf(opened);
     } catch (e) {
       w.fs.close(handle);
       throw e;
@@ -70,6 +75,7 @@ export const pathCalls: Record<string, Syscall> = {
       preopen: dir.preopen,
       root: dir.root,
       rel: r.rel,
+      id: kind === 'dir' ? id : undefined,
       oflags,
     });
     m.setU32(out, e.fd);
@@ -135,23 +141,29 @@ export const pathCalls: Record<string, Syscall> = {
   },
 
   path_rename(w, m, fd, oldPath, oldLen, newFd, newPath, newLen) {
-    const from = at(w, m, fd, R.PATH_RENAME_SOURCE, oldPath, oldLen, false).r;
-    const to = at(w, m, newFd, R.PATH_RENAME_TARGET, newPath, newLen, false).r;
+    const { dir: src, r: from } = at(w, m, fd, R.PATH_RENAME_SOURCE, oldPath, oldLen, false);
+    const { dir: dst, r: to } = at(w, m, newFd, R.PATH_RENAME_TARGET, newPath, newLen, false);
     mustExist(from);
     if (from.rel.length === 0 || to.rel.length === 0) fail(Errno.BUSY); // a preopen root cannot move
     w.fs.rename(from.hostPath, to.hostPath);
+    // Open fds below the moved path follow it (both ends under the same host directory).
+    if (src.root === dst.root) w.fds.moved(src.root!, from.rel, to.rel);
     return Errno.SUCCESS;
   },
 
   /**
-   * The link's target is stored as given, but an absolute target is refused: it could only
-   * ever point out of the sandbox (and the resolver would refuse to follow it anyway).
+   * The link's target is stored as given, but one that leaves the preopen (absolute, or
+   * climbing above the root from the link's directory) is refused with ENOTCAPABLE, as
+   * node:wasi does: the resolver would never follow it, but host tools walking the
+   * directory later would.
    */
   path_symlink(w, m, oldPath, oldLen, fd, newPath, newLen) {
     const target = m.string(oldPath, oldLen);
-    if (target.startsWith('/')) fail(Errno.NOTCAPABLE);
     if (target === '') fail(Errno.NOENT);
+    if (target.includes('\0')) fail(Errno.INVAL);
+    if (target.startsWith('/')) fail(Errno.NOTCAPABLE, `symlink target '${target}' is absolute`);
     const { r } = at(w, m, fd, R.PATH_SYMLINK, newPath, newLen, false);
+    if (!targetStaysInside(r.rel.slice(0, -1), target)) fail(Errno.NOTCAPABLE, `symlink target '${target}' leaves the preopen`);
     if (r.stat !== null) fail(Errno.EXIST);
     w.fs.symlink(target, r.hostPath);
     return Errno.SUCCESS;
