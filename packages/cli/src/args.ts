@@ -15,6 +15,15 @@ export function parseDir(value: string): Preopen {
   return { host, guest };
 }
 
+/** `[HOST:]PORT` for --listen (HOST defaults to 127.0.0.1, as the WASI listen option). */
+export function parseListen(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  const host = at < 0 ? '127.0.0.1' : value.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(at < 0 ? value : value.slice(at + 1));
+  if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen '${value}': expected [HOST:]PORT`);
+  return { host, port };
+}
+
 export function parseEnv(value: string): [string, string] {
   const at = value.indexOf('=');
   if (at <= 0) throw new UsageError(`--env '${value}': expected KEY=VALUE`);

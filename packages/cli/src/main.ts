@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { Trap } from '@mvvm/interpreter';
-import { collect, parseDir, parseEnv, splitArgs } from './args';
+import { collect, parseDir, parseEnv, parseListen, splitArgs } from './args';
 import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
@@ -74,6 +74,7 @@ export function program(setExit: (code: number) => void): Command {
       .requiredOption('-t, --target <wasm>', 'the program the snapshot was taken of')
       .argument('<snapshot>', 'the snapshot (an incremental one finds its bases by the names it recorded)')
       .addOption(dirOption())
+      .option('--listen <[HOST:]PORT>', "grant a listening socket the snapshot asks for (in the snapshot's order); repeatable", collect(parseListen), [])
       .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), []),
   ).action(async (snapshot: string, o) => setExit(await restoreCommand(o.target, snapshot, { ...o, dirs: o.dir })));
 

@@ -8,9 +8,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { Imports, Machine } from '@mvvm/interpreter';
 import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
-import { WASI } from '@mvvm/wasi/node';
-import type { WasiState } from '@mvvm/wasi/node';
+import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
+import type { Reporter } from './report';
 import { callStack, namingOf } from './stack';
 
 export interface Launch {
@@ -29,7 +29,7 @@ export interface Session {
   hash: Uint8Array;
   machine: Machine;
   wasi: WASI | null;
-  /** Guest name -> host directory, recorded in snapshots so that restore can default to them. */
+  /** Guest name -> host directory, recorded in snapshots for information (restore uses only its own --dir). */
   preopens: Record<string, string>;
   /** The snapshot the next incremental one is based on. */
   last: { id: Uint8Array; path: string } | null;
@@ -82,19 +82,22 @@ export async function start(launch: Launch): Promise<Session> {
 }
 
 /**
- * Rebuilds a session from a snapshot (and its bases). Preopens default to the host
- * directories recorded at checkpoint time; `dirs` remaps them by guest name.
+ * Rebuilds a session from a snapshot (and its bases). The snapshot is untrusted: its
+ * preopens and listeners are granted only by this restore's own `dirs` (--dir, by guest
+ * name) and `listen` (--listen), never by what the file recorded; what it asks for is
+ * reported, and a snapshot asking for more is refused with one line (WasiRestoreError).
  */
-export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[]): Promise<Session> {
+export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[], listen: Array<{ host: string; port: number }> = [], report?: Reporter): Promise<Session> {
   const bytes = readModule(wasm);
   const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
   await assertSameModule(bytes, resolved); // before the WASI state touches any host file
-  const recorded = (resolved.meta.preopens ?? {}) as Record<string, string>;
-  const preopens = { ...recorded, ...preopenMap(dirs) };
+  const preopens = preopenMap(dirs);
   let wasi: WASI | null = null;
   let imports: Imports = {};
   if (resolved.wasi !== null && resolved.wasi !== undefined) {
-    wasi = WASI.restore(resolved.wasi as WasiState, { preopens, returnOnExit: true });
+    const state = checkState(resolved.wasi);
+    report?.info(`the snapshot asks for ${describeGrants(grantsAsked(state))}`);
+    wasi = WASI.restore(state, { preopens, listen, returnOnExit: true });
     imports = wasi.getImports();
   } else if (usesWasi(bytes)) {
     throw new UsageError(`${snapshotPath} holds no WASI state but ${wasm} imports WASI`);

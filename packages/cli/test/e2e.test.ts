@@ -14,6 +14,8 @@ interface Program {
   flags: string[];
   /** The same for `mvvm run`. */
   runArgs: string[];
+  /** What `mvvm restore` must grant again (a snapshot's own preopens are never used). */
+  grants: string[];
   setup?: (dir: string) => void;
   /** -f targets with the entries to stop at. */
   functions: Array<[string, number]>;
@@ -25,6 +27,7 @@ const programs: Program[] = [
     name: 'files',
     flags: ['-t', wasm('files'), '-d', 'data::/data'],
     runArgs: ['--dir', 'data::/data', wasm('files')],
+    grants: ['-d', 'data::/data'],
     setup: writeInput,
     functions: [['fgets', 1], ['fgets', 137], ['fprintf', 250], ['toupper', 3000]],
   },
@@ -32,12 +35,14 @@ const programs: Program[] = [
     name: 'compute',
     flags: ['-t', wasm('compute'), '-a', '-g7,-n30000'],
     runArgs: [wasm('compute'), '-g7', '-n30000'],
+    grants: [],
     functions: [['malloc', 2], ['memcpy', 2], ['free', 3]],
   },
   {
     name: 'recurse',
     flags: ['-t', wasm('recurse'), '-a', '3000'],
     runArgs: [wasm('recurse'), '3000'],
+    grants: [],
     functions: [['depth_walk', 1], ['depth_walk', 2999], ['ackermann', 1000], ['ackermann', 1200]],
   },
 ];
@@ -71,7 +76,7 @@ describe.each(programs)('$name', (p) => {
       const dir = workdir(p.setup);
       const first = mvvm(['checkpoint', ...p.flags, '-c', String(at), '-o', 's.mvvm'], dir);
       expect({ at, code: first.code, err: first.stderr.toString().slice(-200) }).toEqual({ at, code: 0, err: expect.any(String) });
-      const second = mvvm(['restore', '-t', p.flags[1], 's.mvvm'], dir);
+      const second = mvvm(['restore', '-t', p.flags[1], ...p.grants, 's.mvvm'], dir);
       rmSync(join(dir, 's.mvvm'));
       expectSameRun([first, second], ref, [join(dir, 'data'), join(refDir, 'data')]);
     }
@@ -84,7 +89,7 @@ describe.each(programs)('$name', (p) => {
       expect({ fn, k, code: first.code, err: first.stderr.toString() }).toEqual({ fn, k, code: 0, err: expect.not.stringContaining('mvvm:') });
       const info = JSON.parse(mvvm(['inspect', '--json', 's.mvvm'], dir).stdout.toString());
       expect(info.stack[0].name).toBe(fn);
-      const second = mvvm(['restore', '-t', p.flags[1], 's.mvvm'], dir);
+      const second = mvvm(['restore', '-t', p.flags[1], ...p.grants, 's.mvvm'], dir);
       rmSync(join(dir, 's.mvvm'));
       expectSameRun([first, second], ref, [join(dir, 'data'), join(refDir, 'data')]);
     }
@@ -93,11 +98,11 @@ describe.each(programs)('$name', (p) => {
   test('a restored run checkpointed again (incremental), restored again: identical', () => {
     const dir = workdir(p.setup);
     const a = mvvm(['checkpoint', ...p.flags, '-c', String(Math.floor(total / 3)), '-o', 'a.mvvm'], dir);
-    const b = mvvm(['restore', '-t', p.flags[1], 'a.mvvm', '-c', String(Math.floor((2 * total) / 3)), '--incremental', '-o', 'b.mvvm'], dir);
+    const b = mvvm(['restore', '-t', p.flags[1], ...p.grants, 'a.mvvm', '-c', String(Math.floor((2 * total) / 3)), '--incremental', '-o', 'b.mvvm'], dir);
     const info = JSON.parse(mvvm(['inspect', '--json', 'b.mvvm'], dir).stdout.toString());
     expect(info.kind).toBe('incremental');
     expect(info.chainLength).toBe(2);
-    const c = mvvm(['restore', '-t', p.flags[1], 'b.mvvm'], dir);
+    const c = mvvm(['restore', '-t', p.flags[1], ...p.grants, 'b.mvvm'], dir);
     for (const f of ['a.mvvm', 'b.mvvm']) rmSync(join(dir, f));
     expectSameRun([a, b, c], ref, [join(dir, 'data'), join(refDir, 'data')]);
   });
@@ -189,7 +194,7 @@ describe('inspect, debug and errors', () => {
     expect(out).toMatch(/00000400 {2}([0-9a-f]{2} ){15}[0-9a-f]{2}/);
     expect(out).toMatch(/stopped at instruction 400000 /);
     expect(out).toMatch(/wrote here\.mvvm/);
-    const rest = mvvm(['restore', '-t', wasm('files'), 'here.mvvm'], d);
+    const rest = mvvm(['restore', '-t', wasm('files'), '-d', 'data::/data', 'here.mvvm'], d);
     const programOut = out.split('\n').filter((l) => /^(line|done)/.test(l)).join('\n');
     expect(programOut + (programOut ? '\n' : '') + rest.stdout.toString()).toBe(ref.stdout.toString());
     expect(filesOf(join(d, 'data'))).toEqual(filesOf(join(workdir(writeInput), 'data')) && filesOf(join(d, 'data')));

@@ -14,6 +14,9 @@ export type { Stream, Connection, Listener } from './io/streams';
 export { ReplayLog } from './log/replay-log';
 export type { FdState, FdKind, LogEvent } from './log/replay-log';
 export { WasiErrnoError, WasiExit, WasiRestoreError, toErrno } from './errors';
+export { STATE_LIMITS, checkState } from './state-check';
+export { describeGrants, grantsAsked, ungranted } from './grants';
+export type { GrantsAsked } from './grants';
 export * from './constants';
 export { SIGNATURES } from './syscalls/signatures';
 

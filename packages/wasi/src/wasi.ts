@@ -13,6 +13,7 @@ import type { Stream } from './io/streams';
 import { ReplayLog } from './log/replay-log';
 import type { FdState, LogEvent } from './log/replay-log';
 import { GuestMemory, encodeUtf8 } from './memory';
+import { grantsAsked, ungranted } from './grants';
 import { checkState } from './state-check';
 import { SYSCALLS } from './syscalls';
 import { SIGNATURES } from './syscalls/signatures';
@@ -213,6 +214,8 @@ export class WASI {
    * another size, is a WasiRestoreError, and whatever was opened so far is closed again.
    */
   private rebuild(state: WasiState): void {
+    const refused = ungranted(grantsAsked(state), this.options.preopens ?? {}, this.options.listen ?? []);
+    if (refused !== null) throw new WasiRestoreError(refused);
     try {
       this.rebuildFds(state);
     } catch (err) {
@@ -234,8 +237,7 @@ export class WASI {
           e = this.stdioEntry(s.stdio!, s.offset, s.fdflags);
           break;
         case 'preopen': {
-          const dir = granted[s.preopen!];
-          if (dir === undefined) throw notGranted(s);
+          const dir = granted[s.preopen!]; // granted: checked by rebuild()
           try {
             e = this.preopenEntry(s.preopen!, dir);
           } catch (err) {
@@ -248,8 +250,7 @@ export class WASI {
           e = this.reopen(s, granted);
           break;
         case 'listener': {
-          const l = listens[listenerIndex++];
-          if (l === undefined) throw notGranted(s);
+          const l = listens[listenerIndex++]; // granted: checked by rebuild()
           e = this.listenerEntry(l.host ?? '127.0.0.1', l.port);
           break;
         }
@@ -270,9 +271,8 @@ export class WASI {
    * lead there without crossing a symlink, and must hold a file of the recorded type.
    */
   private reopen(s: FdState, granted: Record<string, string>): Omit<FdEntry, 'fd'> {
-    const root = granted[s.preopen!];
+    const root = granted[s.preopen!]; // granted: checked by rebuild()
     const guestPath = s.path === '' ? s.preopen! : `${s.preopen}/${s.path}`;
-    if (root === undefined) throw notGranted(s);
     const where = `fd ${s.fd}: '${guestPath}'`;
     let rootStat: FileStat;
     try {
@@ -410,16 +410,6 @@ export class WASI {
     for (const e of this.fds.entries.values()) closeEntry(this.fs, e);
     this.fds.entries.clear();
   }
-}
-
-/** What a state asks for that the restoring user did not grant: one line saying what it asks for. */
-function notGranted(s: FdState): WasiRestoreError {
-  if (s.kind === 'listener') {
-    const had = s.listen ? ` (it had ${s.listen.host}:${s.listen.port})` : '';
-    return new WasiRestoreError(`fd ${s.fd}: the snapshot asks for a listening socket${had}, which was not granted on this host (options.listen, mvvm restore --listen)`);
-  }
-  const what = s.kind === 'preopen' ? `preopen '${s.preopen}'` : `'${s.preopen}/${s.path}' under preopen '${s.preopen}'`;
-  return new WasiRestoreError(`fd ${s.fd}: the snapshot asks for ${what}, which was not granted on this host (options.preopens, mvvm --dir HOST::${s.preopen})`);
 }
 
 /** A connection that did not survive the move: reads see the end, writes EPIPE. */

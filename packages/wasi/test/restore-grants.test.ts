@@ -68,9 +68,10 @@ test('a refused restore leaves nothing open on the Node host', () => {
   expect(g.open(3, 'a.txt', { base: 2, inheriting: 0 }).errno).toBe(0);
   const state = structuredClone(w.state());
   w.close();
-  // The file opened, then an fd the user did not grant: the file's host fd is closed again.
-  state.fds.push({ ...state.fds[3], fd: 9, preopen: '/other' });
+  // The file opens, then its restored size does not match: the file's host fd is closed again.
+  state.fds.push({ ...state.fds[4], fd: 9, path: 'b.txt' });
+  fs.writeFileSync(path.join(box, 'b.txt'), 'bb');
   const before = fs.readdirSync('/proc/self/fd').length;
-  expect(() => WASI.restore(state, { preopens: { '/sandbox': box } })).toThrow(/^fd 9: the snapshot asks for preopen '\/other'/);
+  expect(() => WASI.restore(state, { preopens: { '/sandbox': box } })).toThrow(/^fd 9: '\/sandbox\/b\.txt' \(host path .*\) changed size: 1 bytes in the state, 2 on this host$/);
   expect(fs.readdirSync('/proc/self/fd').length).toBe(before);
 });

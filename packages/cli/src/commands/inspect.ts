@@ -77,7 +77,7 @@ function summarize(path: string, snap: DecodedSnapshot, chain: ResolvedSnapshot 
 }
 
 function guestPath(d: FdState): string | null {
-  if (d.kind === 'stdio') return ['<stdin>', '<stdout>', '<stderr>'][d.fd] ?? null;
+  if (d.kind === 'stdio') return ['<stdin>', '<stdout>', '<stderr>'][d.stdio ?? d.fd] ?? null;
   if (d.preopen === undefined) return null;
   return d.path ? `${d.preopen.replace(/\/$/, '')}/${d.path}` : d.preopen;
 }

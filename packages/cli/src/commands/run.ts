@@ -22,6 +22,7 @@ export async function checkpointCommand(launch: Launch, f: CheckpointFlags & { v
 
 export interface RestoreFlags extends CheckpointFlags {
   dirs: Preopen[];
+  listen: Array<{ host: string; port: number }>;
   base: string[];
   verbose?: boolean;
 }
@@ -30,7 +31,7 @@ export async function restoreCommand(wasm: string, snapshot: string, f: RestoreF
   const report = reporter(f.verbose);
   report.progress(`restoring ${snapshot}…`);
   const t0 = performance.now();
-  const session = await resume(wasm, snapshot, f.dirs, f.base);
+  const session = await resume(wasm, snapshot, f.dirs, f.base, f.listen, report);
   report.done();
   report.info(`restored ${snapshot} at instruction ${session.machine.instructionCount} (${(performance.now() - t0).toFixed(0)} ms)`);
   return finish(await runWithCheckpoints(session, f, report));
