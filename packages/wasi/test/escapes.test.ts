@@ -65,6 +65,23 @@ function memoryTree(): Tree {
   };
 }
 
+/** Symlinks the user's host put in the box, most pointing out of it ({root}: the tree's root). */
+const HOST_LINKS: Record<string, string> = {
+  'link-out': '../outside',
+  'link-abs': '{root}/outside',
+  'link-abs-file': '{root}/outside/secret.txt',
+  chain1: 'chain2',
+  chain2: '../outside/secret.txt',
+  loop: 'loop',
+  loopa: 'loopb',
+  loopb: 'loopa',
+  'sub/up': '..',
+  'sub/upup': '../..',
+  'sub/out2': '../../outside',
+  'dangling-out': '../outside/new.txt',
+  'dangling-abs': '{root}/outside/new2.txt',
+};
+
 function populate(t: Tree): void {
   t.mkdir('outside/sub');
   t.write('outside/secret.txt', 'SECRET');
@@ -76,19 +93,7 @@ function populate(t: Tree): void {
   t.write('box/inside.txt', 'inside');
   t.write('box/sub/f.txt', 'f');
   t.write('box/sub/deeper/g.txt', 'g');
-  t.symlink('../outside', 'box/link-out');
-  t.symlink(`${t.root}/outside`, 'box/link-abs');
-  t.symlink(`${t.root}/outside/secret.txt`, 'box/link-abs-file');
-  t.symlink('chain2', 'box/chain1');
-  t.symlink('../outside/secret.txt', 'box/chain2');
-  t.symlink('loop', 'box/loop');
-  t.symlink('loopb', 'box/loopa');
-  t.symlink('loopa', 'box/loopb');
-  t.symlink('..', 'box/sub/up');
-  t.symlink('../..', 'box/sub/upup');
-  t.symlink('../../outside', 'box/sub/out2');
-  t.symlink('../outside/new.txt', 'box/dangling-out');
-  t.symlink(`${t.root}/outside/new2.txt`, 'box/dangling-abs');
+  for (const [name, target] of Object.entries(HOST_LINKS)) t.symlink(target.replace('{root}', t.root), `box/${name}`);
 }
 
 const PRE = 3;
@@ -104,6 +109,14 @@ function dir(g: RawGuest, at: number, p: string, rights?: { base?: number; inher
 /** Steps the guest takes that must succeed (setting up the attempt). */
 function ok(errno: number, what: string): void {
   if (errno !== 0) throw new Error(`setup: ${what} failed with errno ${errno}`);
+}
+
+/** The swap of issue 7 by the guest: opens `opened`, moves `top` (it or an ancestor) away and the host's link-out into its place; the fd. */
+function guestSwap(g: RawGuest, opened: string, top: string): number {
+  const fd = dir(g, PRE, opened);
+  ok(g.rename(PRE, top, PRE, `${top}.moved`), `rename ${top}`);
+  ok(g.rename(PRE, 'link-out', PRE, top), 'rename link-out');
+  return fd;
 }
 
 interface Attempt {
@@ -209,32 +222,13 @@ const ATTEMPTS: Attempt[] = [
   {
     name: 'guest moves an open dir away and moves link-out into its place; read through the old fd',
     errno: NOENT,
-    run: (g) => {
-      const fd = dir(g, PRE, 'sw');
-      ok(g.rename(PRE, 'sw', PRE, 'sw.moved'), 'rename sw');
-      ok(g.rename(PRE, 'link-out', PRE, 'sw'), 'rename link-out');
-      return g.readFile(fd, 'secret.txt').errno;
-    },
+    run: (g) => g.readFile(guestSwap(g, 'sw', 'sw'), 'secret.txt').errno,
   },
-  {
-    name: 'the same, read through the new name',
-    errno: NOTCAPABLE,
-    run: (g) => {
-      dir(g, PRE, 'sw');
-      ok(g.rename(PRE, 'sw', PRE, 'sw.moved'), 'rename sw');
-      ok(g.rename(PRE, 'link-out', PRE, 'sw'), 'rename link-out');
-      return g.readFile(PRE, 'sw/secret.txt').errno;
-    },
-  },
+  { name: 'the same, read through the new name', errno: NOTCAPABLE, run: (g) => (guestSwap(g, 'sw', 'sw'), g.readFile(PRE, 'sw/secret.txt').errno) },
   {
     name: 'guest moves the ancestor of an open dir and puts link-out there',
     errno: NOENT,
-    run: (g) => {
-      const fd = dir(g, PRE, 'anc/child');
-      ok(g.rename(PRE, 'anc', PRE, 'anc2'), 'rename anc');
-      ok(g.rename(PRE, 'link-out', PRE, 'anc'), 'rename link-out');
-      return g.readFile(fd, 'secret.txt').errno;
-    },
+    run: (g) => g.readFile(guestSwap(g, 'anc/child', 'anc'), 'secret.txt').errno,
   },
   ...(
     [
