@@ -163,8 +163,8 @@ export const pathCalls: Record<string, Syscall> = {
     if (target.includes('\0')) fail(Errno.INVAL);
     if (target.startsWith('/')) fail(Errno.NOTCAPABLE, `symlink target '${target}' is absolute`);
     const { r } = at(w, m, fd, R.PATH_SYMLINK, newPath, newLen, false);
-    if (!targetStaysInside(r.rel.slice(0, -1), target)) fail(Errno.NOTCAPABLE, `symlink target '${target}' leaves the preopen`);
     if (r.stat !== null) fail(Errno.EXIST);
+    if (!targetStaysInside(r.rel.slice(0, -1), target)) fail(Errno.NOTCAPABLE, `symlink target '${target}' leaves the preopen`);
     w.fs.symlink(target, r.hostPath);
     return Errno.SUCCESS;
   },
