@@ -102,7 +102,13 @@ export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[]
   } else if (usesWasi(bytes)) {
     throw new UsageError(`${snapshotPath} holds no WASI state but ${wasm} imports WASI`);
   }
-  const machine = await restoreMachine(bytes, resolved, imports);
+  let machine: Machine;
+  try {
+    machine = await restoreMachine(bytes, resolved, imports);
+  } catch (e) {
+    wasi?.close(); // no half-restored session: release the files and listeners it had opened
+    throw e;
+  }
   return { wasmPath: wasm, bytes, hash: resolved.moduleHash, machine, wasi, preopens, last: { id: resolved.id, path: snapshotPath } };
 }
 

@@ -104,9 +104,18 @@ function relPath(v: unknown, field: string, allowRoot: boolean): string {
   return p;
 }
 
+/** The fields a state and an fd may have: anything else is refused, not silently dropped. */
+const STATE_FIELDS = new Set(['version', 'args', 'env', 'fds', 'exitCode', 'monotonicNs', 'logEvents', 'pendingPoll']);
+const FD_FIELDS = new Set(['fd', 'kind', 'filetype', 'rightsBase', 'rightsInheriting', 'fdflags', 'offset', 'preopen', 'path', 'oflags', 'stdio', 'dirCookie', 'listen', 'peer', 'received', 'sent', 'shutdown', 'size']);
+
+function onlyFields(o: Record<string, unknown>, fields: Set<string>, at: string): void {
+  for (const k of Object.keys(o)) if (!fields.has(k)) bad(`${at}${at ? '.' : ''}${k.slice(0, 64)}`, 'is not a field of a WASI state');
+}
+
 function checkFd(v: unknown, i: number): FdState {
   const at = `fds[${i}]`;
   const o = record(v, at);
+  onlyFields(o, FD_FIELDS, at);
   const kind = o.kind;
   if (typeof kind !== 'string' || !(kind in KIND_RIGHTS)) bad(`${at}.kind`, `'${String(kind)}' is not one of ${Object.keys(KIND_RIGHTS).join(', ')}`);
   const k = kind as FdKind;
@@ -171,6 +180,7 @@ function checkFd(v: unknown, i: number): FdState {
 /** The state, checked field by field; throws WasiRestoreError naming the first bad field. */
 export function checkState(input: unknown): WasiState {
   const o = record(input, 'the WASI state');
+  onlyFields(o, STATE_FIELDS, '');
   if (o.version !== 1) bad('version', `${JSON.stringify(o.version) ?? 'undefined'} is not supported (only 1)`);
   let chars = 0;
   const args = list(o.args, 'args', STATE_LIMITS.args).map((a, i) => {

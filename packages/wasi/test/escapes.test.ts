@@ -374,6 +374,8 @@ const CRAFTED: CraftedState[] = [
   { name: 'too many args', state: () => ({ ...stateWith(), args: new Array(65_537).fill('a') }), message: /^WASI state: args has 65537 entries \(at most 65536\)$/ },
   { name: 'an offset beyond 2^53', state: () => stateWith(fileFd('inside.txt', { offset: 2 ** 60 })), message: /fds\[4\]\.offset is .*out of range/ },
   { name: 'not an object', state: () => 'state', message: /^WASI state: the WASI state is not an object$/ },
+  { name: 'an fd field the runtime does not know', state: () => stateWith(fileFd('inside.txt', { hostFd: 9 })), message: /^WASI state: fds\[4\]\.hostFd is not a field of a WASI state$/ },
+  { name: 'a top-level field the runtime does not know', state: () => ({ ...stateWith(), preopens: { '/host': '/etc' } }), message: /^WASI state: preopens is not a field of a WASI state$/ },
 ];
 
 describe.each([
