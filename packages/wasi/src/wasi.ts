@@ -4,8 +4,9 @@ import { WasiErrnoError, WasiExit, WasiRestoreError, toErrno } from './errors';
 import { FdTable, closeEntry } from './fd-table';
 import type { FdEntry } from './fd-table';
 import { MemoryFs } from './fs/memory-fs';
-import { idOf, resolvePath, sameFile } from './fs/sandbox';
-import type { Resolved } from './fs/sandbox';
+import { checkedDir, idOf, resolvePath, sameFile } from './fs/sandbox';
+import type { Resolved, SandboxDir } from './fs/sandbox';
+import { joinHost } from './fs/types';
 import type { FileStat, HostFs } from './fs/types';
 import type { Host } from './host';
 import { InputQueue, OutputSink } from './io/streams';
@@ -267,45 +268,56 @@ export class WASI {
 
   /**
    * Reopens a file or directory fd of a state: its recorded path is resolved from the
-   * preopen's root through the same sandbox as the guest's own calls (fs/sandbox.ts), must
-   * lead there without crossing a symlink, and must hold a file of the recorded type.
+   * preopen's root through the same sandbox as the guest's own calls (fs/sandbox.ts, by
+   * handles from the root where the host can), must lead there without crossing a
+   * symlink, and must hold a file of the recorded type (and size).
    */
   private reopen(s: FdState, granted: Record<string, string>): Omit<FdEntry, 'fd'> {
     const root = granted[s.preopen!]; // granted: checked by rebuild()
-    const guestPath = s.path === '' ? s.preopen! : `${s.preopen}/${s.path}`;
-    const where = `fd ${s.fd}: '${guestPath}'`;
+    const where = `fd ${s.fd}: '${s.path === '' ? s.preopen! : `${s.preopen}/${s.path}`}'`;
     let rootStat: FileStat;
+    let rootHandle: number;
     try {
       rootStat = this.fs.lstat(root);
+      if (rootStat.filetype !== FileType.DIRECTORY) throw new WasiErrnoError(Errno.NOTDIR, 'not a directory');
+      rootHandle = this.openChecked(root, rootStat, true, false);
     } catch (err) {
       throw new WasiRestoreError(`${where}: preopen '${s.preopen}' -> '${root}': ${(err as Error).message}`);
     }
-    if (rootStat.filetype !== FileType.DIRECTORY) throw new WasiRestoreError(`${where}: preopen '${s.preopen}' -> '${root}' is not a directory`);
+    try {
+      return this.reopenBelow(s, where, { root, rel: [], id: idOf(rootStat), handle: rootHandle }, rootStat);
+    } finally {
+      this.fs.close(rootHandle);
+      this.fs.releaseScratch?.();
+    }
+  }
+
+  private reopenBelow(s: FdState, where: string, root: SandboxDir, rootStat: FileStat): Omit<FdEntry, 'fd'> {
+    const shown = joinHost(root.root, s.path!); // for messages: the path, not the handle it went through
     let r: Resolved;
     try {
-      r = s.path === '' ? { rel: [], hostPath: root, stat: rootStat } : resolvePath(this.fs, { root, rel: [], id: idOf(rootStat) }, s.path!, false);
+      r = s.path === '' ? { rel: [], hostPath: checkedDir(this.fs, root).hostPath, stat: rootStat } : resolvePath(this.fs, root, s.path!, false);
     } catch (err) {
-      if (toErrno(err) === Errno.NOENT) throw new WasiRestoreError(`${where} is missing on this host (under ${root})`);
-      throw new WasiRestoreError(`${where} cannot be resolved inside preopen '${s.preopen}' (${root}): ${(err as Error).message}`);
+      if (toErrno(err) === Errno.NOENT) throw new WasiRestoreError(`${where} is missing on this host (${shown})`);
+      throw new WasiRestoreError(`${where} cannot be resolved inside preopen '${s.preopen}' (${root.root}): ${(err as Error).message}`);
     }
-    if (r.stat === null) throw new WasiRestoreError(`${where} is missing on this host (under ${root})`);
-    if (r.rel.join('/') !== s.path) throw new WasiRestoreError(`${where} leads through a symlink on this host (to '${r.rel.join('/')}')`);
     const st = r.stat;
-    const hostPath = r.hostPath;
-    if (st.filetype !== s.filetype) throw new WasiRestoreError(`${where} (host path ${hostPath}) has file type ${st.filetype} on this host, ${s.filetype} in the state`);
+    if (st === null) throw new WasiRestoreError(`${where} is missing on this host (${shown})`);
+    if (r.rel.join('/') !== s.path) throw new WasiRestoreError(`${where} leads through a symlink on this host (to '${r.rel.join('/')}')`);
+    if (st.filetype !== s.filetype) throw new WasiRestoreError(`${where} (host path ${shown}) has file type ${st.filetype} on this host, ${s.filetype} in the state`);
     if (s.kind === 'file' && s.size !== undefined && Number(st.size) !== s.size) {
-      throw new WasiRestoreError(`${where} (host path ${hostPath}) changed size: ${s.size} bytes in the state, ${st.size} on this host`);
+      throw new WasiRestoreError(`${where} (host path ${shown}) changed size: ${s.size} bytes in the state, ${st.size} on this host`);
     }
     const dir = s.kind === 'dir';
     const write = !dir && (s.rightsBase & (Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE)) !== 0;
     const read = dir || (s.rightsBase & Rights.FD_READ) !== 0 || !write;
     let handle;
     try {
-      handle = this.openChecked(hostPath, st, read, write);
+      handle = this.openChecked(r.hostPath, st, read, write);
     } catch (err) {
-      throw new WasiRestoreError(`${where}: cannot reopen it (host path ${hostPath}): ${(err as Error).message}`);
+      throw new WasiRestoreError(`${where}: cannot reopen it (host path ${shown}): ${(err as Error).message}`);
     }
-    return { kind: s.kind, filetype: s.filetype, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: s.offset, handle, preopen: s.preopen, root, rel: r.rel, id: dir ? idOf(st) : undefined, oflags: s.oflags };
+    return { kind: s.kind, filetype: s.filetype, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: s.offset, handle, preopen: s.preopen, root: root.root, rel: r.rel, id: dir ? idOf(st) : undefined, oflags: s.oflags };
   }
 
   // ---- clocks ----
@@ -338,6 +350,8 @@ export class WASI {
             if (e instanceof WasiExit) throw e;
             if (this.options.onHostError && !(e instanceof WasiErrnoError)) this.options.onHostError(name, e);
             return toErrno(e);
+          } finally {
+            this.fs.releaseScratch?.(); // the directory handles this call's path lookups opened
           }
         },
         name,

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALL_RIGHTS, DIRECTORY_RIGHTS, Errno, MemoryFs, OFlags, OutputSink, Rights, STREAM_RIGHTS, WASI, WasiRestoreError, memoryHost } from '../src/node';
+import { ALL_RIGHTS, DIRECTORY_RIGHTS, Errno, MemoryFs, NodeFs, OFlags, OutputSink, Rights, STREAM_RIGHTS, WASI, WasiRestoreError, memoryHost, nodeHost } from '../src/node';
 import type { Host } from '../src/node';
 import { readTree, tempDir } from './helpers';
 import { RawGuest } from './raw-guest';
@@ -29,13 +29,14 @@ interface Tree {
   rootEntries(): string[];
 }
 
-function nodeTree(): Tree {
+/** The Node host, resolving by directory handle (Linux) or, with `handles: false`, by path. */
+function nodeTree(handles = true): Tree {
   const root = tempDir('mvvm-escape-');
   const at = (rel: string) => path.join(root, rel);
   return {
     root,
     box: at('box'),
-    host: undefined,
+    host: { ...nodeHost(), fs: new NodeFs({ handles }) },
     mkdir: (rel) => fs.mkdirSync(at(rel), { recursive: true }),
     write: (rel, text) => fs.writeFileSync(at(rel), text),
     symlink: (target, rel) => fs.symlinkSync(target, at(rel)),
@@ -379,7 +380,8 @@ const CRAFTED: CraftedState[] = [
 ];
 
 describe.each([
-  ['Node host', nodeTree],
+  ['Node host', () => nodeTree()],
+  ['Node host resolving by path', () => nodeTree(false)],
   ['in-memory host', memoryTree],
 ])('escapes on the %s', (_name, makeTree) => {
   test(`${ATTEMPTS.length} guest attempts and ${CRAFTED.length} crafted states, all refused`, () => {
@@ -412,5 +414,48 @@ describe.each([
       expect({ state: c.name, error: error instanceof WasiRestoreError, message: (error as Error | null)?.message }).toEqual({ state: c.name, error: true, message: expect.stringMatching(c.message) });
       expect((error as Error).message).not.toMatch(/\n/);
     }
+  });
+});
+
+describe('a directory swapped for a symlink between the check and the use (a concurrent host process)', () => {
+  /** The Node host whose lstat of `box/d` lets "another process" swap d for a symlink to outside right after. */
+  function racing(handles: boolean): { tree: Tree; swaps: () => number } {
+    const tree = nodeTree(handles);
+    const nodeFs = new NodeFs({ handles });
+    let swaps = 0;
+    const lstat = nodeFs.lstat.bind(nodeFs);
+    nodeFs.lstat = (p: string) => {
+      const st = lstat(p);
+      if (p.endsWith('/d') && swaps === 0) {
+        swaps++;
+        tree.rename('box/d', 'box/d.away');
+        tree.symlink('../outside', 'box/d');
+      }
+      return st;
+    };
+    tree.host = { ...nodeHost(), fs: nodeFs };
+    return { tree, swaps: () => swaps };
+  }
+
+  const attempt = (handles: boolean) => {
+    const { tree, swaps } = racing(handles);
+    tree.mkdir('outside');
+    tree.write('outside/secret.txt', 'SECRET');
+    tree.mkdir('box/d');
+    const wasi = new WASI({ preopens: { '/sandbox': tree.box }, host: tree.host });
+    const r = new RawGuest(wasi).readFile(PRE, 'd/secret.txt');
+    wasi.close();
+    expect(swaps()).toBe(1);
+    return r;
+  };
+
+  // The handle walk needs /proc/self/fd.
+  (process.platform === 'linux' ? test : test.skip)('resolving by directory handle (Linux): refused, nothing outside read', () => {
+    // d is entered with O_DIRECTORY|O_NOFOLLOW relative to the root's handle: now a symlink, ENOTDIR.
+    expect(attempt(true)).toEqual({ errno: NOTDIR, data: '' });
+  });
+
+  test('resolving by path (the in-memory host, Node off Linux): the race SECURITY.md describes is real', () => {
+    expect(attempt(false)).toEqual({ errno: 0, data: 'SECRET' });
   });
 });

@@ -23,8 +23,42 @@ function seconds(ns: bigint): number {
   return Number(ns) / 1e9;
 }
 
-/** The host's real file system through Node's synchronous fs calls (O_NOFOLLOW: the sandbox resolves links). */
+/** Where a process's own fds appear as paths that name the open file itself (Linux). */
+const PROC_FD = process.platform === 'linux' && fs.existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
+
+/**
+ * The host's real file system through Node's synchronous fs calls (O_NOFOLLOW: the sandbox
+ * resolves links). On Linux it also resolves by directory handle (HostFs.openDirAt), through
+ * /proc/self/fd/N/NAME, which the kernel looks up in the directory fd N holds: Node has no
+ * openat, and this is one. `{ handles: false }` turns that off (tests of the path walk).
+ */
 export class NodeFs implements HostFs {
+  readonly openDirAt?: (dir: Handle, name: string) => Handle;
+  readonly pathAt?: (dir: Handle, name: string) => string;
+  private scratch: Handle[] = [];
+
+  constructor(options: { handles?: boolean } = {}) {
+    if (PROC_FD !== null && options.handles !== false) {
+      this.pathAt = (dir, name) => `${PROC_FD}/${dir}/${name}`;
+      this.openDirAt = (dir, name) => {
+        const h = fs.openSync(`${PROC_FD}/${dir}/${name}`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW);
+        this.scratch.push(h);
+        return h;
+      };
+    }
+  }
+
+  releaseScratch(): void {
+    if (this.scratch.length === 0) return;
+    for (const h of this.scratch.splice(0)) {
+      try {
+        fs.closeSync(h);
+      } catch {
+        // already gone: nothing to release
+      }
+    }
+  }
+
   lstat(path: string): FileStat {
     return toFileStat(fs.lstatSync(path, { bigint: true }));
   }

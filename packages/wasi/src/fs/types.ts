@@ -62,6 +62,17 @@ export interface HostFs {
   symlink(target: string, path: string): void;
   readlink(path: string): string;
   link(existing: string, newPath: string): void;
+  /**
+   * Optional openat-like resolution (the Node host on Linux). openDirAt opens the directory
+   * `name` inside the directory `dir` holds without following a symlink (the handle stays
+   * open until releaseScratch); pathAt names `name` inside the directory `dir` holds, the
+   * directory itself whatever has happened to its path. With them the sandbox walks by
+   * handles and nothing can be swapped between its checks and the host's use.
+   */
+  openDirAt?(dir: Handle, name: string): Handle;
+  pathAt?(dir: Handle, name: string): string;
+  /** Closes the handles openDirAt made: called after every WASI call. */
+  releaseScratch?(): void;
 }
 
 /** Joins a host directory and a sandbox-relative path ("" is the directory itself). */

@@ -128,7 +128,7 @@ export function writeFd(w: WASI, e: FdEntry, bufs: Uint8Array[], position: numbe
 /** Directory entries in a fixed order (by name, '.' and '..' first) so cookies mean the same on every host. */
 function listDir(w: WASI, e: FdEntry): { name: string; filetype: FileType; ino: bigint }[] {
   // Listed by path, so the path is checked to still lead to this fd's directory first.
-  const { hostPath, stat: self } = checkedDir(w.fs, { root: e.root!, rel: e.rel!, id: e.id! });
+  const { hostPath, stat: self } = checkedDir(w.fs, { root: e.root!, rel: e.rel!, id: e.id!, handle: e.handle });
   let parentIno = self.ino;
   if (e.rel!.length > 0) parentIno = w.fs.lstat(joinHost(e.root!, e.rel!.slice(0, -1).join('/'))).ino;
   const entries = w.fs.readdir(hostPath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -12,7 +12,7 @@ function at(w: WASI, m: GuestMemory, fd: number, rights: number, ptr: number, le
   const dir = w.fds.get(fd, rights);
   if (dir.kind !== 'dir' && dir.kind !== 'preopen') fail(Errno.NOTDIR);
   const path = m.string(ptr, len);
-  return { dir, r: resolvePath(w.fs, { root: dir.root!, rel: dir.rel!, id: dir.id! }, path, follow) };
+  return { dir, r: resolvePath(w.fs, { root: dir.root!, rel: dir.rel!, id: dir.id!, handle: dir.handle }, path, follow) };
 }
 
 function mustExist(r: Resolved) {
