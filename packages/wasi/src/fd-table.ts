@@ -1,6 +1,6 @@
 import { Errno, FileType } from './constants';
 import { fail } from './errors';
-import type { FileId } from './fs/sandbox';
+import type { FileId, SandboxDir } from './fs/sandbox';
 import type { Handle, HostFs } from './fs/types';
 import type { Connection, Listener, Stream } from './io/streams';
 import type { FdKind, FdState, ReplayLog } from './log/replay-log';
@@ -154,6 +154,11 @@ export function describe(e: FdEntry): FdState {
   if (e.sent !== undefined) s.sent = e.sent;
   if (e.shutdown !== undefined) s.shutdown = e.shutdown;
   return s;
+}
+
+/** A directory or preopen fd as the sandbox resolves paths under it. */
+export function sandboxDir(e: FdEntry): SandboxDir {
+  return { root: e.root!, rel: e.rel!, id: e.id!, handle: e.handle };
 }
 
 /** Releases whatever host object an entry holds; errors are the host's business now. */

@@ -1,7 +1,7 @@
 import { Suspend } from '@mvvm/interpreter';
 import { Errno, FdFlags, FileType, FstFlags, Layout, PreopenType, Rights as R, Whence } from '../constants';
 import { fail } from '../errors';
-import { closeEntry } from '../fd-table';
+import { closeEntry, sandboxDir } from '../fd-table';
 import type { FdEntry } from '../fd-table';
 import { checkedDir } from '../fs/sandbox';
 import { joinHost } from '../fs/types';
@@ -127,8 +127,8 @@ export function writeFd(w: WASI, e: FdEntry, bufs: Uint8Array[], position: numbe
 
 /** Directory entries in a fixed order (by name, '.' and '..' first) so cookies mean the same on every host. */
 function listDir(w: WASI, e: FdEntry): { name: string; filetype: FileType; ino: bigint }[] {
-  // Listed by path, so the path is checked to still lead to this fd's directory first.
-  const { hostPath, stat: self } = checkedDir(w.fs, { root: e.root!, rel: e.rel!, id: e.id!, handle: e.handle });
+  // Checked first, as every lookup: the fd's path must still lead to its very directory.
+  const { hostPath, stat: self } = checkedDir(w.fs, sandboxDir(e));
   let parentIno = self.ino;
   if (e.rel!.length > 0) parentIno = w.fs.lstat(joinHost(e.root!, e.rel!.slice(0, -1).join('/'))).ino;
   const entries = w.fs.readdir(hostPath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

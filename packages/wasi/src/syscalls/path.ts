@@ -1,5 +1,6 @@
 import { ALL_RIGHTS, DIRECTORY_RIGHTS, Errno, FILE_RIGHTS, FdFlags, FileType, LookupFlags, OFlags, Rights as R } from '../constants';
 import { fail } from '../errors';
+import { sandboxDir } from '../fd-table';
 import type { FdEntry } from '../fd-table';
 import { Resolved, idOf, resolvePath, sameFile, targetStaysInside } from '../fs/sandbox';
 import type { GuestMemory } from '../memory';
@@ -12,7 +13,7 @@ function at(w: WASI, m: GuestMemory, fd: number, rights: number, ptr: number, le
   const dir = w.fds.get(fd, rights);
   if (dir.kind !== 'dir' && dir.kind !== 'preopen') fail(Errno.NOTDIR);
   const path = m.string(ptr, len);
-  return { dir, r: resolvePath(w.fs, { root: dir.root!, rel: dir.rel!, id: dir.id!, handle: dir.handle }, path, follow) };
+  return { dir, r: resolvePath(w.fs, sandboxDir(dir), path, follow) };
 }
 
 function mustExist(r: Resolved) {
