@@ -98,6 +98,11 @@ function populate(t: Tree): void {
 }
 
 const PRE = 3;
+
+/** How many fds this process has open (Linux), to catch leaked handles; 0 elsewhere. */
+function openHostFds(): number {
+  return process.platform === 'linux' ? fs.readdirSync('/proc/self/fd').length : 0;
+}
 const { NOTCAPABLE, NOENT, NOTDIR, LOOP, BADF } = Errno;
 
 /** Opens a directory the attempt needs; failing here is a broken test, not a refusal. */
@@ -392,9 +397,12 @@ describe.each([
       const t = makeTree();
       populate(t);
       const outsideBefore = t.list('outside');
+      const fdsBefore = openHostFds();
       const wasi = new WASI({ preopens: { '/sandbox': t.box }, host: t.host, stdout: new OutputSink(), stderr: new OutputSink() });
       const errno = a.run(new RawGuest(wasi), t);
       wasi.close();
+      // Every host fd the attempt opened (directory handles of lookups included) is closed again.
+      expect({ attempt: a.name, fds: openHostFds() }).toEqual({ attempt: a.name, fds: fdsBefore });
       results.push(`${a.name}: errno ${errno}`);
       expected.push(`${a.name}: errno ${a.errno}`);
       // Nothing outside the box changed, appeared or vanished (elsewhere/ may hold only the moved, empty sw/).
