@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine } from '@mvvm/interpreter';
-import { InputQueue, MemoryFs, OutputSink, WASI, memoryHost } from '../src/node';
+import { InputQueue, MemoryFs, NodeFs, OutputSink, WASI, memoryHost, nodeHost } from '../src/node';
 import type { Host } from '../src/node';
 import { readTree, tempDir, wasmBytes } from './helpers';
 
@@ -51,7 +51,10 @@ async function run(host: Host | undefined, box: string, swap: () => void): Promi
   return out.text();
 }
 
-test('symlink swap on the Node host: nothing outside is read, listed or created', async () => {
+test.each([
+  ['by directory handle', true],
+  ['by path', false],
+])('symlink swap on the Node host resolving %s: nothing outside is read, listed or created', async (_how, handles) => {
   const root = tempDir('mvvm-swap-');
   const box = path.join(root, 'box');
   fs.mkdirSync(path.join(root, 'outside'), { recursive: true });
@@ -59,7 +62,7 @@ test('symlink swap on the Node host: nothing outside is read, listed or created'
   fs.mkdirSync(path.join(box, 'h'), { recursive: true });
   fs.symlinkSync('../outside', path.join(box, 'evil'));
   const outsideBefore = readTree(path.join(root, 'outside'));
-  const out = await run(undefined, box, () => {
+  const out = await run({ ...nodeHost(), fs: new NodeFs({ handles }) }, box, () => {
     fs.renameSync(path.join(box, 'h'), path.join(box, 'h.away'));
     fs.symlinkSync('../outside', path.join(box, 'h'));
   });
