@@ -69,6 +69,10 @@ test('a crafted path or stdio fd in the WASI state is refused with one line nami
   expect(a.code).toBe(1);
   const b = mvvm(['restore', '-t', FILES, '-d', 'data::/data', 'stdio.mvvm'], dir);
   expect(b.stderr.toString()).toMatch(/^mvvm: WASI state: fds\[\d+\]\.stdio is missing and fd 9 is not 0, 1 or 2[^\n]*\n$/);
+  // inspect reads the same state: the same line, not a TypeError.
+  const c = mvvm(['inspect', 'path.mvvm'], dir);
+  expect(c.stderr.toString()).toMatch(/^mvvm: WASI state: fds\[\d+\]\.path '\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd' is not a plain relative path[^\n]*\n$/);
+  expect(c.code).toBe(1);
 });
 
 test('--listen takes [HOST:]PORT', () => {

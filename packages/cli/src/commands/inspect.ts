@@ -3,7 +3,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { DecodedSnapshot, ResolvedSnapshot, SnapshotError, toHex } from '@mvvm/snapshot';
 import { Machine } from '@mvvm/interpreter';
 import { loadChainFromFiles, readSnapshotFile } from '@mvvm/snapshot/node';
-import type { FdState, WasiState } from '@mvvm/wasi/node';
+import { checkState } from '@mvvm/wasi/node';
+import type { FdState } from '@mvvm/wasi/node';
 import { formatBytes } from '../report';
 import { StackEntry, callStack, importedFunctions } from '../stack';
 
@@ -43,7 +44,8 @@ function stackOf(snap: DecodedSnapshot, wasm?: string): StackEntry[] {
 function summarize(path: string, snap: DecodedSnapshot, chain: ResolvedSnapshot | null, chainError: string | null, wasm?: string) {
   const h = snap.header;
   const t = snap.machine.state.thread;
-  const wasi = snap.wasi as WasiState | null;
+  // Untrusted like the rest of the file: a crafted WASI state is one line (WasiRestoreError), not a TypeError.
+  const wasi = snap.wasi === null || snap.wasi === undefined ? null : checkState(snap.wasi);
   return {
     file: path,
     size: statSync(path).size,
