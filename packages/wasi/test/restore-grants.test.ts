@@ -47,6 +47,18 @@ test('directories and files renamed while open are reopened at their new paths',
   expect(g2.read(file.fd)).toEqual({ errno: 0, data: 'hello' });
 });
 
+test('a rename moves the fds below the renamed path only, component by component', () => {
+  const mem = new MemoryFs();
+  mem.mkdirp('/box/a/x');
+  mem.mkdirp('/box/ab');
+  const w = new WASI({ preopens: { '/sandbox': '/box' }, host: memoryHost(mem) });
+  const g = new RawGuest(w);
+  for (const d of ['a/x', 'ab', 'a']) expect(g.openDir(3, d).errno).toBe(0);
+  expect(g.rename(3, 'a', 3, 'c')).toBe(0);
+  expect(w.state().fds.filter((f) => f.kind === 'dir').map((f) => f.path)).toEqual(['c/x', 'ab', 'c']);
+  expect(w.recentEvents().filter((e) => e.op === 'path')).toHaveLength(2);
+});
+
 test('a listener is bound only where the restoring user says, never where the state says', async () => {
   const state = {
     version: 1, args: [], env: {}, exitCode: null, monotonicNs: '0', logEvents: 0,
