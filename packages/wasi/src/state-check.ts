@@ -24,7 +24,7 @@ export const STATE_LIMITS = {
   pollSubscriptions: 1 << 20,
 } as const;
 
-const FD_MAX = 0xffff_ffff;
+const U32_MAX = 0xffff_ffff;
 const U64_MAX = (1n << 64n) - 1n;
 const FDFLAGS_ALL = FdFlags.APPEND | FdFlags.DSYNC | FdFlags.NONBLOCK | FdFlags.RSYNC | FdFlags.SYNC;
 
@@ -120,7 +120,7 @@ function checkFd(v: unknown, i: number): FdState {
   if (typeof kind !== 'string' || !(kind in KIND_RIGHTS)) bad(`${at}.kind`, `'${String(kind)}' is not one of ${Object.keys(KIND_RIGHTS).join(', ')}`);
   const k = kind as FdKind;
   const s: FdState = {
-    fd: int(o.fd, `${at}.fd`, 0, FD_MAX),
+    fd: int(o.fd, `${at}.fd`, 0, U32_MAX),
     kind: k,
     filetype: int(o.filetype, `${at}.filetype`, 0, FileType.SYMBOLIC_LINK),
     rightsBase: mask(o.rightsBase, `${at}.rightsBase`, KIND_RIGHTS[k], `a ${k} fd`),
@@ -204,7 +204,7 @@ export function checkState(input: unknown): WasiState {
     if (seen.has(s.fd)) bad(`fds[${i}].fd`, `${s.fd} appears twice`);
     seen.add(s.fd);
   }
-  const exitCode = o.exitCode === null ? null : int(o.exitCode, 'exitCode', 0, FD_MAX);
+  const exitCode = o.exitCode === null ? null : int(o.exitCode, 'exitCode', 0, U32_MAX);
   const state: WasiState = {
     version: 1,
     args,
