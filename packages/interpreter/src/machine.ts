@@ -333,6 +333,7 @@ type ArgWriter = (words: Int32Array, at: number, i: number) => void;
  */
 function enterFunction(t: Thread, f: FunctionInstance, addr: number): void {
   const cf = f.compiled!;
+  f.instance!.compiled.code.translate(cf);
   const fp = t.sp - 2 * cf.numParams;
   if (t.frameTop >= t.maxCallDepth * FRAME_WORDS || fp + cf.frameWords >= t.stackWords) throw new ExhaustionError('call stack exhausted');
   t.frames[t.frameTop] = RETURN_TO_HOST;

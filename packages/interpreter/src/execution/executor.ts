@@ -73,15 +73,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let funcAddr = t.funcAddr;
   let func: FunctionInstance = functions[funcAddr];
   let inst: ModuleInstance = func.instance!;
-  let code = inst.compiled.code;
+  let code = inst.compiled.code.words;
   let funcAddrs = inst.funcAddrs;
   let globalWords = inst.globalWords;
   let numResults = func.compiled!.numResults;
-  let ordinals = inst.compiled.ordinals;
-  let segmentLengths = inst.compiled.segmentLengths;
+  let ordinals = inst.compiled.code.ordinals;
+  let segmentLengths = inst.compiled.code.segmentLengths;
   let mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
   let dv = mem !== null ? mem.view : EMPTY_VIEW;
-  let memSize = mem !== null ? mem.buffer.byteLength : 0;
+  let memSize = mem !== null ? mem.byteLength : 0;
   let dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
 
   // Instructions counted so far (whole segments), and where the current segment began.
@@ -193,15 +193,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         numResults = func.compiled!.numResults;
         if (func.instance !== inst) {
           inst = func.instance!;
-          code = inst.compiled.code;
+          code = inst.compiled.code.words;
           funcAddrs = inst.funcAddrs;
           globalWords = inst.globalWords;
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
-          memSize = mem !== null ? mem.buffer.byteLength : 0;
+          memSize = mem !== null ? mem.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
-          ordinals = inst.compiled.ordinals;
-          segmentLengths = inst.compiled.segmentLengths;
+          ordinals = inst.compiled.code.ordinals;
+          segmentLengths = inst.compiled.code.segmentLengths;
         }
         break;
       }
@@ -252,10 +252,20 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           g32 = store.globalWords;
           if (mem !== null) {
             dv = mem.view;
-            memSize = mem.buffer.byteLength;
+            memSize = mem.byteLength;
             dirty = mem.dirty;
           }
           break;
+        }
+        if (cf.entry < 0) {
+          // First call: translate the callee (rare, so out of line). Its module's code may
+          // move as it grows; no STOP is laid at a call, so re-reading the arrays is all.
+          callee.instance!.compiled.code.translate(cf);
+          if (callee.instance === inst) {
+            code = inst.compiled.code.words;
+            ordinals = inst.compiled.code.ordinals;
+            segmentLengths = inst.compiled.code.segmentLengths;
+          }
         }
         const newFp = sp - 2 * cf.numParams;
         if (frameTop >= maxFrameTop || newFp + cf.frameWords >= stackWords) {
@@ -276,15 +286,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         pc = cf.entry;
         if (callee.instance !== inst) {
           inst = callee.instance!;
-          code = inst.compiled.code;
+          code = inst.compiled.code.words;
           funcAddrs = inst.funcAddrs;
           globalWords = inst.globalWords;
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
-          memSize = mem !== null ? mem.buffer.byteLength : 0;
+          memSize = mem !== null ? mem.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
-          ordinals = inst.compiled.ordinals;
-          segmentLengths = inst.compiled.segmentLengths;
+          ordinals = inst.compiled.code.ordinals;
+          segmentLengths = inst.compiled.code.segmentLengths;
         }
         if (calleeAddr === breakAddr) {
           t.breakHits++;
@@ -460,7 +470,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x40: // memory.grow
         s32[sp - 2] = mem!.grow(s32[sp - 2] >>> 0);
         dv = mem!.view;
-        memSize = mem!.buffer.byteLength;
+        memSize = mem!.byteLength;
         dirty = mem!.dirty;
         continue;
 
@@ -683,7 +693,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         if (op === 0x108 || op === 0x111) pc++;
         else if (op === 0x10c || op === 0x10e) pc += 2;
         sp -= 6;
-        if (mem !== null) memSize = mem.buffer.byteLength;
+        if (mem !== null) memSize = mem.byteLength;
         continue;
       case 0x109: case 0x10d: // data.drop, elem.drop
         bulkOp(op, store, inst, s32, sp, code[pc++], 0);

@@ -7,12 +7,16 @@ import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
 
-/** What the executor needs to know about one function defined in the module. */
+/**
+ * What the executor needs to know about one function defined in the module. Functions are
+ * translated on their first call (module-code.ts): until then `entry` is -1, and `end`
+ * and `frameWords` are 0.
+ */
 export interface CompiledFunction {
   /** Index in the module's function index space (imports first). */
   funcIndex: number;
   type: FuncType;
-  /** Offset of the function's first instruction in the module's internal code. */
+  /** Offset of the function's first instruction in the module's internal code; -1 until translated. */
   entry: number;
   /** Offset one past its last instruction. */
   end: number;
@@ -582,13 +586,17 @@ export class FunctionTranslator {
   }
 }
 
-/** Translates every function body of a validated-at-module-level module into one code array. */
-export function translateModule(module: Module, ctx: ModuleContext): { code: Int32Array; functions: CompiledFunction[] } {
-  const out = new CodeBuilder();
-  const functions: CompiledFunction[] = [];
+/**
+ * Validates every function body (the spec refuses an invalid module before anything runs),
+ * translating each into a scratch buffer that is thrown away: the code the machine runs is
+ * translated again, function by function, on first call (module-code.ts).
+ */
+export function validateFunctions(module: Module, ctx: ModuleContext): void {
+  const scratch = new CodeBuilder();
   for (let i = 0; i < module.codes.length; i++) {
+    scratch.length = 0;
     try {
-      functions.push(new FunctionTranslator(module, ctx, out, ctx.numImportedFuncs + i).translate());
+      new FunctionTranslator(module, ctx, scratch, ctx.numImportedFuncs + i).translate();
     } catch (e) {
       // A malformed body anywhere from here on takes precedence (see scanBody).
       if (e instanceof ValidationError) {
@@ -597,5 +605,4 @@ export function translateModule(module: Module, ctx: ModuleContext): { code: Int
       throw e;
     }
   }
-  return { code: out.finish(), functions };
 }
