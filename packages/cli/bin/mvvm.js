@@ -5,11 +5,12 @@
 // while they are at least as new as every source file of the four packages; otherwise the
 // TypeScript sources run through tsx (as slow to start as compiling them), with a warning,
 // so a stale build never runs silently. An installed package has no sources: dist/ it is.
-const { existsSync, readdirSync, statSync } = require('node:fs');
+const { existsSync } = require('node:fs');
 const { join } = require('node:path');
+const { compiledIsCurrent } = require('./compiled');
 const packages = join(__dirname, '..', '..');
 const source = join(__dirname, '..', 'src', 'main.ts');
-const fromSource = existsSync(source) && !compiledIsCurrent();
+const fromSource = existsSync(source) && !compiledIsCurrent(packages);
 if (fromSource) {
   process.stderr.write('mvvm: the compiled packages are missing or older than their sources: running the sources through tsx (slow start; `npm run build` fixes it)\n');
   // Resolve @mvvm/* to their sources too (the repository's tsconfig paths), whatever the cwd.
@@ -26,27 +27,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
-
-/** Is each package's last build (tsc -b's tsconfig.tsbuildinfo) newer than all of its src/? */
-function compiledIsCurrent() {
-  for (const name of ['interpreter', 'wasi', 'snapshot', 'cli']) {
-    const dir = join(packages, name);
-    let built;
-    try {
-      built = statSync(join(dir, 'tsconfig.tsbuildinfo')).mtimeMs;
-    } catch {
-      return false;
-    }
-    if (!existsSync(join(dir, 'dist', 'index.js')) || newestIn(join(dir, 'src')) > built) return false;
-  }
-  return true;
-}
-
-function newestIn(dir) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestIn(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
