@@ -1,4 +1,5 @@
 import { bulkOp as bulkOp_ } from './bulk';
+import { deterministicFloat as deterministicFloat_ } from './deterministic';
 import { callHost as callHost_ } from './host-call';
 import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
@@ -53,6 +54,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } = i64;
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
+  const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
   const nthInstruction = nthInstruction_;
   const STOP = STOP_OPCODE;
@@ -705,6 +707,13 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x110: // table.size
         bulkOp(op, store, inst, s32, sp, code[pc++], 0);
         sp += 2;
+        continue;
+
+      // Float arithmetic in deterministic-NaN mode (DETERMINISTIC_OPCODE + opcode), out of line
+      case 0x28d: case 0x28e: case 0x28f: case 0x290: case 0x291: case 0x292: case 0x293: case 0x294:
+      case 0x295: case 0x296: case 0x297: case 0x29b: case 0x29c: case 0x29d: case 0x29e: case 0x29f:
+      case 0x2a0: case 0x2a1: case 0x2a2: case 0x2a3: case 0x2a4: case 0x2a5: case 0x2b6: case 0x2bb:
+        sp = deterministicFloat(op - 0x200, s32, f32, f64, sp);
         continue;
 
       default:

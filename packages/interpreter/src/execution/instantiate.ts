@@ -24,13 +24,13 @@ export type Imports = Record<string, Record<string, ImportValue>>;
  * Decode and validate: everything about a module that does not need a store. Functions are
  * translated later, each on its first call (translation/module-code.ts).
  */
-export function compileModule(bytes: Uint8Array): CompiledModule {
+export function compileModule(bytes: Uint8Array, options: { deterministic?: boolean } = {}): CompiledModule {
   const module = decodeModule(bytes);
   validateModule(module);
   const ctx = buildModuleContext(module);
   validateFunctions(module, ctx);
   const functions = module.codes.map((_, i) => untranslatedFunction(module, ctx, i));
-  return { module, ctx, functions, code: new ModuleCode(module, ctx, functions) };
+  return { module, ctx, functions, code: new ModuleCode(module, ctx, functions, options.deterministic === true) };
 }
 
 function sameFuncType(a: FuncType, b: FuncType): boolean {

@@ -71,6 +71,8 @@ export interface MachineState {
   /** Host values that externref values point at (must be structured-cloneable to persist). */
   externs: unknown[];
   thread: ThreadState;
+  /** Float arithmetic gives canonical NaNs (Machine option `deterministic`); absent: false. */
+  deterministic?: boolean;
 }
 
 /** FNV-1a (two 32-bit lanes) of the module bytes, as hex. Cheap, and enough to catch a wrong module. */
@@ -127,6 +129,7 @@ export function captureState(store: Store, instance: ModuleInstance): MachineSta
     droppedElems: store.elems.flatMap((e, i) => (e.refs === null ? [i] : [])),
     droppedDatas: store.datas.flatMap((d, i) => (d.bytes === null ? [i] : [])),
     externs: store.externs.slice(),
+    deterministic: instance.compiled.code.deterministic,
     thread: {
       status: t.status,
       instructionCount: t.instructionCount,
@@ -189,6 +192,7 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   check(Array.isArray(state.droppedElems) && state.droppedElems.every((a) => isInt(a, 0, store.elems.length - 1)), 'dropped element segments');
   check(Array.isArray(state.droppedDatas) && state.droppedDatas.every((a) => isInt(a, 0, store.datas.length - 1)), 'dropped data segments');
   check(Array.isArray(state.externs), 'externs');
+  check(state.deterministic === undefined || typeof state.deterministic === 'boolean', 'deterministic');
 
   const th = state.thread;
   check(th !== null && typeof th === 'object', 'thread missing');

@@ -1,7 +1,7 @@
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
-import { numberInstructions } from './opcodes';
+import { DETERMINISTIC_OPCODE, NAN_PRODUCING, instructionLength, numberInstructions } from './opcodes';
 import { CompiledFunction, FunctionTranslator } from './translator';
 
 /**
@@ -30,6 +30,8 @@ export class ModuleCode {
     private readonly module: Module,
     private readonly ctx: ModuleContext,
     private readonly functions: readonly CompiledFunction[],
+    /** Canonical NaNs from float arithmetic (opcodes.ts, DETERMINISTIC_OPCODE). */
+    readonly deterministic = false,
   ) {
     this.words = this.out.words;
   }
@@ -48,6 +50,11 @@ export class ModuleCode {
       this.segmentLengths = grown(this.segmentLengths, this.words.length + 1);
     }
     this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
+    if (this.deterministic) {
+      for (let pc = t.entry; pc < t.end; pc += instructionLength(this.words, pc)) {
+        if (NAN_PRODUCING.has(this.words[pc])) this.words[pc] += DETERMINISTIC_OPCODE;
+      }
+    }
     f.entry = t.entry;
     f.end = t.end;
     f.frameWords = t.frameWords;

@@ -146,5 +146,21 @@ export function nthInstruction(code: Int32Array, pc: number, k: number): number 
   return pc;
 }
 
+/**
+ * Deterministic NaNs (Machine option `deterministic`): in such a module's code the float
+ * instructions whose result may be an arithmetic NaN are renumbered DETERMINISTIC_OPCODE +
+ * their opcode, and the run loop canonicalises their NaN results out of line
+ * (execution/deterministic.ts). Same lengths, same pcs, same counts as the normal code, and
+ * nothing to check for the normal code: the mode costs nothing when off.
+ */
+export const DETERMINISTIC_OPCODE = 0x200;
+
+/** The wasm opcodes whose result may be an arithmetic NaN (all one word long). */
+export const NAN_PRODUCING: ReadonlySet<number> = new Set([
+  0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, // f32 ceil floor trunc nearest sqrt add sub mul div min max
+  0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, // f64 the same
+  0xb6, 0xbb, // f32.demote_f64, f64.promote_f32
+]);
+
 /** Placed over an instruction by the run loop to stop exactly there; never emitted. */
 export const STOP_OPCODE = 0x1ff;
