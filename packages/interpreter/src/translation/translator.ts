@@ -310,7 +310,7 @@ export class FunctionTranslator {
         return;
       case 0x10: { // call
         const idx = r.u32();
-        const type = v.checkType(this.ctx.funcTypes[idx], `function ${idx}`);
+        const type = v.checkType(this.ctx.funcTypes[idx], 'function', idx);
         v.popAll(type.params);
         v.pushAll(type.results);
         this.emit2(Op.Call, idx);
@@ -320,7 +320,7 @@ export class FunctionTranslator {
         const typeIdx = r.u32();
         const tableIdx = r.u32();
         if (tableIdx >= this.ctx.tables.length) v.error(`unknown table ${tableIdx}`);
-        const type = v.checkType(this.ctx.types[typeIdx], `type ${typeIdx}`);
+        const type = v.checkType(this.ctx.types[typeIdx], 'type', typeIdx);
         if (this.ctx.tables[tableIdx].elemType !== FuncRef) v.error('type mismatch: call_indirect on a table of externref');
         v.popExpect(I32);
         v.popAll(type.params);
