@@ -35,6 +35,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { s32, u32 } from './leb128';
 import { StartupBenchResult, formatStartup, runStartupBench } from './startup/bench-startup';
 
 // ---------------------------------------------------------------------------------------
@@ -117,28 +118,6 @@ function readU32(b: Uint8Array, pos: number): [number, number] {
     shift += 7;
   } while (byte & 0x80);
   return [result >>> 0, pos];
-}
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-function s32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
 }
 const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
 const name = (s: string): number[] => [...u32(s.length), ...Buffer.from(s, 'utf8')];

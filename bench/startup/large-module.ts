@@ -8,6 +8,8 @@
  * Used by the bench's start-up section and (at a small size) by the lazy-translation tests.
  */
 
+import { s32 as sleb, u32 as uleb } from '../leb128';
+
 export interface LargeModuleOptions {
   functions: number;
   /** How many of them `_start` calls (the rest are never run). */
@@ -17,28 +19,6 @@ export interface LargeModuleOptions {
   seed?: number;
 }
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
 const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
