@@ -19,6 +19,10 @@
  *   --no-wasi         skip the wasi section
  *   --no-snapshot     skip the snapshot section (checkpoint/restore time and size; `snapshot` in --only)
  *   --wasi-rounds=N   rounds of bench/wasi/fileio.wasm (default 10, times --scale)
+ *   --no-deterministic skip the deterministic-NaN section (float kernels with the mode on vs off)
+ *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
+ *                     program, a generated 34,000-function module, memory growth)
+ *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -31,6 +35,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { s32, u32 } from './leb128';
+import { StartupBenchResult, formatStartup, runStartupBench } from './startup/bench-startup';
 
 // ---------------------------------------------------------------------------------------
 // Kernels. n is chosen so that our interpreter takes roughly 0.5-2 s per kernel.
@@ -68,6 +74,10 @@ const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
+const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
+const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
+/** Kernels with float arithmetic, timed with deterministic NaNs on and off. */
+const DETERMINISTIC_KERNELS = ['nbody', 'mandelbrot', 'fib'];
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -108,28 +118,6 @@ function readU32(b: Uint8Array, pos: number): [number, number] {
     shift += 7;
   } while (byte & 0x80);
   return [result >>> 0, pos];
-}
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-function s32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
 }
 const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
 const name = (s: string): number[] => [...u32(s.length), ...Buffer.from(s, 'utf8')];
@@ -245,7 +233,7 @@ interface OurMachine {
   instructionCount: number | bigint;
 }
 interface OurMachineClass {
-  instantiate(bytes: Uint8Array, imports: object): Promise<OurMachine> | OurMachine;
+  instantiate(bytes: Uint8Array, imports: object, options?: { deterministic?: boolean }): Promise<OurMachine> | OurMachine;
 }
 
 async function loadOurs(): Promise<OurMachineClass | string> {
@@ -553,6 +541,55 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- the deterministic section: the NaN mode's cost, on vs off in the same run, interleaved ----
+  let deterministic: { kernel: string; offMs: number; onMs: number; onOverOff: number }[] | undefined;
+  if (wantDeterministic && Machine) {
+    console.log(`\ndeterministic NaNs: ours with { deterministic: true } vs off (median of ${reps}, interleaved)`);
+    deterministic = [];
+    for (const name of DETERMINISTIC_KERNELS) {
+      const k = KERNELS.find((x) => x.name === name)!;
+      const n = Math.max(1, Math.round(k.n * scale));
+      const bytes = new Uint8Array(fs.readFileSync(path.join(KERNEL_DIR, `${name}.wasm`)));
+      const off = await Machine.instantiate(bytes, {}, { deterministic: false });
+      const on = await Machine.instantiate(bytes, {}, { deterministic: true });
+      const time = async (m: OurMachine): Promise<{ ms: number; r: unknown }> => {
+        const t0 = now();
+        let r = m.invoke('run', [n]);
+        if (r instanceof Promise) r = await r;
+        return { ms: now() - t0, r: Array.isArray(r) ? r[0] : r };
+      };
+      await time(off);
+      await time(on);
+      const offMs: number[] = [];
+      const onMs: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        const a = await time(off);
+        const b = await time(on);
+        if (String(a.r) !== String(b.r)) {
+          console.log(`!!!!!!!! DETERMINISTIC MISMATCH on ${name}: ${String(a.r)} vs ${String(b.r)}`);
+          mismatch = true;
+        }
+        offMs.push(a.ms);
+        onMs.push(b.ms);
+      }
+      const row = { kernel: name, offMs: median(offMs), onMs: median(onMs), onOverOff: median(onMs) / median(offMs) };
+      deterministic.push(row);
+      console.log(`  ${name.padEnd(11)} off ${row.offMs.toFixed(0).padStart(6)} ms   on ${row.onMs.toFixed(0).padStart(6)} ms   on/off ${row.onOverOff.toFixed(2)}x`);
+    }
+  }
+
+  // ---- the startup section: whole processes, `mvvm run` vs node:wasi (bench/startup) ----
+  let startup: StartupBenchResult | undefined;
+  if (wantStartup) {
+    const growSteps = Number(option('grow-steps') ?? 16);
+    console.log(`\nstartup: \`mvvm run\` vs node:wasi, whole child processes (bench/startup; wall, user+sys CPU, peak RSS; median of ${reps})`);
+    startup = runStartupBench({ reps, growSteps, progress: (l) => console.log(l) });
+    for (const line of formatStartup(startup)) console.log(`  ${line}`);
+    if (startup.nodeWasiCrashes > 0) console.log(`  (node:wasi crashed ${startup.nodeWasiCrashes} time(s) after a memory.grow and was run again)`);
+    for (const p of startup.problems) console.log(`!!!!!!!! STARTUP MISMATCH: ${p}`);
+    if (!startup.ok) mismatch = true;
+  }
+
   // ---- the snapshot section: packages/snapshot/bench/snapshot-bench.ts, in its own process
   // (it allocates 64 MiB memories; a fresh heap keeps it from skewing the figures above) ----
   if (wantSnapshot) {
@@ -575,6 +612,8 @@ async function main(): Promise<void> {
         kernels: rows,
         geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8 },
         ...(wasi ? { wasi } : {}),
+        ...(deterministic ? { deterministic } : {}),
+        ...(startup ? { startup } : {}),
         ok: !mismatch,
       }),
     );

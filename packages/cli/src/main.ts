@@ -18,6 +18,8 @@ const dirOption = () => new Option('-d, --dir <HOST[::GUEST]>', 'preopen a host 
 const envOption = () => new Option('-e, --env <KEY=VALUE>', 'set an environment variable; repeatable').argParser(collect(parseEnv)).default([]);
 const argOption = () => new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable, commas split (MVVM's -a -g20,-n1000)").argParser(collect(splitArgs)).default([]);
 const invokeOption = () => new Option('--invoke <NAME>', 'call this export (numeric arguments) instead of _start');
+const deterministicOption = () =>
+  new Option('--deterministic', 'canonical NaNs from float arithmetic, the same bits on every host (a snapshot keeps the mode)');
 
 function triggerOptions(cmd: Command): Command {
   return cmd
@@ -33,8 +35,8 @@ function triggerOptions(cmd: Command): Command {
     .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal');
 }
 
-function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string }, rest: string[] = []): Launch {
-  return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke };
+function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string; deterministic?: boolean }, rest: string[] = []): Launch {
+  return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke, deterministic: o.deterministic === true };
 }
 
 export function program(setExit: (code: number) => void): Command {
@@ -52,6 +54,7 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(dirOption())
     .addOption(envOption())
     .addOption(invokeOption())
+    .addOption(deterministicOption())
     .passThroughOptions()
     .action(async (wasm: string, args: string[], o) => setExit(await run(launchOf(wasm, o, args))));
 
@@ -64,6 +67,7 @@ export function program(setExit: (code: number) => void): Command {
       .addOption(envOption())
       .addOption(dirOption())
       .addOption(invokeOption())
+      .addOption(deterministicOption())
       .argument('[args...]', 'more program arguments (after --)'),
   ).action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
 

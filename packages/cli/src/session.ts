@@ -21,6 +21,8 @@ export interface Launch {
   dirs: Preopen[];
   /** Call this export instead of `_start` (modules without WASI), with numeric arguments. */
   invoke?: string;
+  /** Canonical NaNs (Machine option `deterministic`). */
+  deterministic?: boolean;
 }
 
 export interface Session {
@@ -74,7 +76,7 @@ export async function start(launch: Launch): Promise<Session> {
     wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true });
     imports = wasi.getImports();
   }
-  const machine = await Machine.instantiate(bytes, imports);
+  const machine = await Machine.instantiate(bytes, imports, { deterministic: launch.deterministic });
   if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
   else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
   else throw new UsageError(`${launch.wasm} exports no _start: name the function to run with --invoke`);

@@ -1,4 +1,4 @@
-/** Drives the real `mvvm` CLI as a subprocess (bin/mvvm.js runs the current sources in a checkout). */
+/** Drives the real `mvvm` CLI as a subprocess (bin/mvvm.js: the compiled packages, or the sources when a build is stale). */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

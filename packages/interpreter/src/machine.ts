@@ -16,6 +16,13 @@ export interface MachineOptions {
   store?: Store;
   /** Stack size and call depth limits for a new store. */
   limits?: Partial<ThreadLimits>;
+  /**
+   * Canonical NaNs: float arithmetic that produces a NaN gives 7fc00000 / 7ff8000000000000
+   * on every host (the spec allows any arithmetic NaN; x86 and arm64 differ in the sign), so
+   * a migrated run is bit-identical to an uninterrupted one. Kept in snapshots; a restore
+   * keeps the state's mode unless this option says otherwise. Costs nothing when off.
+   */
+  deterministic?: boolean;
 }
 
 export interface StepResult {
@@ -52,8 +59,8 @@ export class Machine {
   ) {}
 
   /** Decode, validate and translate without instantiating. Throws MalformedError / ValidationError. */
-  static compile(bytes: Uint8Array): CompiledModule {
-    return compileModule(bytes);
+  static compile(bytes: Uint8Array, options: Pick<MachineOptions, 'deterministic'> = {}): CompiledModule {
+    return compileModule(bytes, options);
   }
 
   /** Compile, link and instantiate, running the start function to completion. */
@@ -80,7 +87,10 @@ export class Machine {
   }
 
   private static create(bytes: Uint8Array | CompiledModule, imports: Imports, options: MachineOptions): Machine {
-    const compiled = ArrayBuffer.isView(bytes) ? compileModule(bytes as Uint8Array) : (bytes as CompiledModule); // isView: bytes may come from another realm
+    const compiled = ArrayBuffer.isView(bytes) ? compileModule(bytes as Uint8Array, options) : (bytes as CompiledModule); // isView: bytes may come from another realm
+    if (options.deterministic !== undefined && options.deterministic !== compiled.code.deterministic) {
+      throw new WasmError(`the module was compiled ${compiled.code.deterministic ? 'with' : 'without'} deterministic NaNs: pass the option to Machine.compile`);
+    }
     const store = options.store ?? new Store(options.limits);
     return new Machine(store, instantiate(store, compiled, imports));
   }
@@ -94,7 +104,8 @@ export class Machine {
   }
 
   static restoreSync(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Machine {
-    const compiled = compileModule(bytes);
+    const deterministic = options.deterministic ?? (state !== null && typeof state === 'object' && state.deterministic === true);
+    const compiled = compileModule(bytes, { deterministic });
     const store = new Store({ ...options.limits, ...state.limits });
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
     restoreState(store, instance, state);
@@ -333,6 +344,7 @@ type ArgWriter = (words: Int32Array, at: number, i: number) => void;
  */
 function enterFunction(t: Thread, f: FunctionInstance, addr: number): void {
   const cf = f.compiled!;
+  f.instance!.compiled.code.translate(cf);
   const fp = t.sp - 2 * cf.numParams;
   if (t.frameTop >= t.maxCallDepth * FRAME_WORDS || fp + cf.frameWords >= t.stackWords) throw new ExhaustionError('call stack exhausted');
   t.frames[t.frameTop] = RETURN_TO_HOST;

@@ -30,6 +30,7 @@ export function machineToBody(state: MachineState, dirty?: number[][]): MachineB
     droppedElems: state.droppedElems,
     droppedDatas: state.droppedDatas,
     externs: state.externs,
+    deterministic: state.deterministic === true,
     thread: { ...t, frames: int32ToLE(t.frames), stack: int32ToLE(t.stack) },
   };
 }

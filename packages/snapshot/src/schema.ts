@@ -36,6 +36,8 @@ export const machineBodySchema = z.object({
   droppedElems: z.array(u32),
   droppedDatas: z.array(u32),
   externs: z.array(z.unknown()),
+  /** Canonical NaNs (Machine option `deterministic`); absent in snapshots that predate it. */
+  deterministic: z.boolean().optional(),
   thread: z.object({
     status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped']),
     instructionCount: int(0, Number.MAX_SAFE_INTEGER),

@@ -3,7 +3,7 @@
  * check bytes, resolve an incremental chain into one state. No I/O and nothing Node-only:
  * this runs in a browser as it does in Node.
  */
-import { Decoder, Encoder } from 'cbor-x';
+import type { Decoder, Encoder } from 'cbor-x';
 import type { MachineState } from '@mvvm/interpreter';
 import { PartialState, assembleState, bodyToPartial, machineToBody } from './body';
 import { sameBytes, sha256, toHex } from './checksum';
@@ -18,14 +18,24 @@ import {
   WrongModuleError,
 } from './errors';
 import { FORMAT_VERSION, Header, decodeHeader, encodeHeader } from './header';
-import { Body, bodySchema } from './schema';
+import type { Body } from './schema';
 
 export const PRODUCER = 'mvvm-ts/0.1.0';
 const NO_BASE = new Uint8Array(32);
 
-// Standard CBOR only (no cbor-x record extension), so any CBOR reader can read the body.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+let cbor: Promise<{ encoder: Encoder; decoder: Decoder }> | undefined;
+/**
+ * cbor-x (with its native helper) and the zod schema load on first use, so that starting
+ * a program that never takes or reads a snapshot (`mvvm run`) does not pay for them.
+ * Standard CBOR only (no cbor-x record extension), so any CBOR reader can read the body.
+ */
+function cborCodec(): Promise<{ encoder: Encoder; decoder: Decoder }> {
+  cbor ??= import('cbor-x').then(({ Decoder, Encoder }) => ({
+    encoder: new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true }),
+    decoder: new Decoder({ useRecords: false, mapsAsObjects: true }),
+  }));
+  return cbor;
+}
 
 export interface SnapshotContent {
   state: MachineState;
@@ -81,7 +91,7 @@ export async function encodeSnapshot(content: SnapshotContent, options: EncodeOp
     wasi: content.wasi ?? null,
     meta: content.meta ?? {},
   };
-  const plain: Uint8Array = encoder.encode(body);
+  const plain: Uint8Array = (await cborCodec()).encoder.encode(body);
   const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
   const header = {
     formatVersion: FORMAT_VERSION,
@@ -120,12 +130,14 @@ export async function decodeSnapshot(bytes: Uint8Array, options: { codec?: Codec
   const plain = header.compressed ? await (options.codec ?? streamCodec).decompress(stored, header.decodedLength) : stored;
   if (plain.length !== header.decodedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
 
+  const { decoder } = await cborCodec();
   let raw: unknown;
   try {
     raw = decoder.decode(plain);
   } catch (e) {
     throw new InvalidSnapshotError(`snapshot body is not valid CBOR: ${(e as Error).message}`);
   }
+  const { bodySchema } = await import('./schema'); // on first use, as cborCodec()
   const parsed = bodySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

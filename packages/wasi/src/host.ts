@@ -12,4 +12,9 @@ export interface Host {
   fdStream?(fd: number, mode: 'read' | 'write'): Stream;
   /** A listening TCP socket (preopened listeners, wasmtime's --tcplisten). */
   listen?(host: string, port: number): Listener;
+  /**
+   * Fills `bytes` (at most 65,536) with cryptographically secure random bytes. Default:
+   * WebCrypto's getRandomValues, which Node 18 has only as node:crypto's (the Node host's).
+   */
+  randomFill?(bytes: Uint8Array): void;
 }

@@ -3,6 +3,7 @@
  * with `node:` imports. Its WASI defaults to this host and to the process's stdio, like
  * node:wasi, so switching is `import { WASI } from '@mvvm/wasi/node'`.
  */
+import { randomFillSync } from 'node:crypto';
 import { NodeFs } from './fs/node-fs';
 import type { Host } from './host';
 import { NodeFdStream, NodeListener } from './io/node-io';
@@ -19,6 +20,7 @@ export function nodeHost(): Host {
     fs,
     fdStream: (fd) => new NodeFdStream(fd),
     listen: (host, port) => new NodeListener(host, port),
+    randomFill: (bytes) => randomFillSync(bytes), // node:crypto: also on Node 18, which has no global crypto
   };
 }
 

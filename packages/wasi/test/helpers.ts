@@ -73,7 +73,9 @@ export async function runNodeWasi(name: string, spec: RunSpec): Promise<RunResul
       stderr: ferr,
     });
     const module = await WebAssembly.compile(wasmBytes(name));
-    const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+    // getImportObject() is Node 20's: Node 18's node:wasi has wasiImport.
+    const imports = typeof wasi.getImportObject === 'function' ? wasi.getImportObject() : { wasi_snapshot_preview1: wasi.wasiImport };
+    const instance = await WebAssembly.instantiate(module, imports);
     const code = wasi.start(instance) ?? 0;
     return { stdout: fs.readFileSync(path.join(io, 'out'), 'utf8'), stderr: fs.readFileSync(path.join(io, 'err'), 'utf8'), code };
   } finally {

@@ -1,4 +1,5 @@
 import { bulkOp as bulkOp_ } from './bulk';
+import { deterministicFloat as deterministicFloat_ } from './deterministic';
 import { callHost as callHost_ } from './host-call';
 import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
@@ -53,6 +54,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } = i64;
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
+  const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
   const nthInstruction = nthInstruction_;
   const STOP = STOP_OPCODE;
@@ -73,15 +75,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   let funcAddr = t.funcAddr;
   let func: FunctionInstance = functions[funcAddr];
   let inst: ModuleInstance = func.instance!;
-  let code = inst.compiled.code;
+  let code = inst.compiled.code.words;
   let funcAddrs = inst.funcAddrs;
   let globalWords = inst.globalWords;
   let numResults = func.compiled!.numResults;
-  let ordinals = inst.compiled.ordinals;
-  let segmentLengths = inst.compiled.segmentLengths;
+  let ordinals = inst.compiled.code.ordinals;
+  let segmentLengths = inst.compiled.code.segmentLengths;
   let mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
   let dv = mem !== null ? mem.view : EMPTY_VIEW;
-  let memSize = mem !== null ? mem.buffer.byteLength : 0;
+  let memSize = mem !== null ? mem.byteLength : 0;
   let dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
 
   // Instructions counted so far (whole segments), and where the current segment began.
@@ -193,15 +195,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         numResults = func.compiled!.numResults;
         if (func.instance !== inst) {
           inst = func.instance!;
-          code = inst.compiled.code;
+          code = inst.compiled.code.words;
           funcAddrs = inst.funcAddrs;
           globalWords = inst.globalWords;
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
-          memSize = mem !== null ? mem.buffer.byteLength : 0;
+          memSize = mem !== null ? mem.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
-          ordinals = inst.compiled.ordinals;
-          segmentLengths = inst.compiled.segmentLengths;
+          ordinals = inst.compiled.code.ordinals;
+          segmentLengths = inst.compiled.code.segmentLengths;
         }
         break;
       }
@@ -252,10 +254,20 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
           g32 = store.globalWords;
           if (mem !== null) {
             dv = mem.view;
-            memSize = mem.buffer.byteLength;
+            memSize = mem.byteLength;
             dirty = mem.dirty;
           }
           break;
+        }
+        if (cf.entry < 0) {
+          // First call: translate the callee (rare, so out of line). Its module's code may
+          // move as it grows; no STOP is laid at a call, so re-reading the arrays is all.
+          callee.instance!.compiled.code.translate(cf);
+          if (callee.instance === inst) {
+            code = inst.compiled.code.words;
+            ordinals = inst.compiled.code.ordinals;
+            segmentLengths = inst.compiled.code.segmentLengths;
+          }
         }
         const newFp = sp - 2 * cf.numParams;
         if (frameTop >= maxFrameTop || newFp + cf.frameWords >= stackWords) {
@@ -276,15 +288,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         pc = cf.entry;
         if (callee.instance !== inst) {
           inst = callee.instance!;
-          code = inst.compiled.code;
+          code = inst.compiled.code.words;
           funcAddrs = inst.funcAddrs;
           globalWords = inst.globalWords;
           mem = inst.memAddrs.length > 0 ? store.memories[inst.memAddrs[0]] : null;
           dv = mem !== null ? mem.view : EMPTY_VIEW;
-          memSize = mem !== null ? mem.buffer.byteLength : 0;
+          memSize = mem !== null ? mem.byteLength : 0;
           dirty = mem !== null ? mem.dirty : EMPTY_DIRTY;
-          ordinals = inst.compiled.ordinals;
-          segmentLengths = inst.compiled.segmentLengths;
+          ordinals = inst.compiled.code.ordinals;
+          segmentLengths = inst.compiled.code.segmentLengths;
         }
         if (calleeAddr === breakAddr) {
           t.breakHits++;
@@ -460,7 +472,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x40: // memory.grow
         s32[sp - 2] = mem!.grow(s32[sp - 2] >>> 0);
         dv = mem!.view;
-        memSize = mem!.buffer.byteLength;
+        memSize = mem!.byteLength;
         dirty = mem!.dirty;
         continue;
 
@@ -683,7 +695,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         if (op === 0x108 || op === 0x111) pc++;
         else if (op === 0x10c || op === 0x10e) pc += 2;
         sp -= 6;
-        if (mem !== null) memSize = mem.buffer.byteLength;
+        if (mem !== null) memSize = mem.byteLength;
         continue;
       case 0x109: case 0x10d: // data.drop, elem.drop
         bulkOp(op, store, inst, s32, sp, code[pc++], 0);
@@ -695,6 +707,13 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x110: // table.size
         bulkOp(op, store, inst, s32, sp, code[pc++], 0);
         sp += 2;
+        continue;
+
+      // Float arithmetic in deterministic-NaN mode (DETERMINISTIC_OPCODE + opcode), out of line
+      case 0x28d: case 0x28e: case 0x28f: case 0x290: case 0x291: case 0x292: case 0x293: case 0x294:
+      case 0x295: case 0x296: case 0x297: case 0x29b: case 0x29c: case 0x29d: case 0x29e: case 0x29f:
+      case 0x2a0: case 0x2a1: case 0x2a2: case 0x2a3: case 0x2a4: case 0x2a5: case 0x2b6: case 0x2bb:
+        sp = deterministicFloat(op - 0x200, s32, f32, f64, sp);
         continue;
 
       default:

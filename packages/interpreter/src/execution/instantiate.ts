@@ -1,8 +1,8 @@
 import { decodeModule } from '../binary/decoder';
 import { LinkError, Trap } from '../errors';
 import { ConstExpr, FuncType, Limits, countImports, valTypeName } from '../syntax/types';
-import { segmentTables } from '../translation/opcodes';
-import { translateModule } from '../translation/translator';
+import { ModuleCode, untranslatedFunction } from '../translation/module-code';
+import { validateFunctions } from '../translation/translator';
 import { buildModuleContext, validateModule } from '../validation/module';
 import { HI } from './layout';
 import {
@@ -20,13 +20,17 @@ import type { ExternHandle, Store } from './store';
 export type ImportValue = HostFunction | ExternHandle;
 export type Imports = Record<string, Record<string, ImportValue>>;
 
-/** Decode, validate and translate: everything about a module that does not need a store. */
-export function compileModule(bytes: Uint8Array): CompiledModule {
+/**
+ * Decode and validate: everything about a module that does not need a store. Functions are
+ * translated later, each on its first call (translation/module-code.ts).
+ */
+export function compileModule(bytes: Uint8Array, options: { deterministic?: boolean } = {}): CompiledModule {
   const module = decodeModule(bytes);
   validateModule(module);
   const ctx = buildModuleContext(module);
-  const { code, functions } = translateModule(module, ctx);
-  return { module, ctx, code, functions, ...segmentTables(code, functions) };
+  validateFunctions(module, ctx);
+  const functions = module.codes.map((_, i) => untranslatedFunction(module, ctx, i));
+  return { module, ctx, functions, code: new ModuleCode(module, ctx, functions, options.deterministic === true) };
 }
 
 function sameFuncType(a: FuncType, b: FuncType): boolean {

@@ -1,4 +1,5 @@
 import { FuncType, Module, RefType } from '../syntax/types';
+import type { ModuleCode } from '../translation/module-code';
 import type { CompiledFunction } from '../translation/translator';
 import type { ModuleContext } from '../validation/module';
 import { LO } from './layout';
@@ -7,17 +8,14 @@ export const PAGE_SIZE = 65536;
 /** Memories may grow to the spec's 4 GiB unless the module says less. */
 export const MAX_PAGES = 65536;
 
-/** A module decoded, validated and translated once; instances share it. */
+/** A module decoded and validated once, its functions translated on first call; instances share it. */
 export interface CompiledModule {
   module: Module;
   ctx: ModuleContext;
-  code: Int32Array;
+  /** The internal code, growing as functions are translated. */
+  code: ModuleCode;
   /** Defined functions, in order (index = function index - imported functions). */
   functions: CompiledFunction[];
-  /** Per code word: its instruction's number (translation/opcodes.ts, segmentTables). */
-  ordinals: Int32Array;
-  /** Per instruction start: instructions left in its straight-line segment, itself included. */
-  segmentLengths: Int32Array;
 }
 
 /**
@@ -54,10 +52,20 @@ export class FunctionInstance {
   ) {}
 }
 
+/**
+ * A linear memory. `u8` and `view` cover exactly its `pages` (`byteLength` bytes); the
+ * `buffer` underneath may be larger: memory.grow over-allocates geometrically, so growing
+ * step by step copies O(final size) bytes in all rather than the whole memory every call.
+ * The spare capacity costs no RSS until written (the engine maps zero pages lazily), and is
+ * never written, so it stays zero for the next grow. A resizable ArrayBuffer would avoid the
+ * copies too, but V8 11 (Node 20) runs DataView over one ~15x slower (bench/README.md).
+ */
 export class MemoryInstance {
   buffer: ArrayBuffer;
   u8: Uint8Array;
   view: DataView;
+  /** pages × 64 KiB: the bounds the run loop and the host check against. */
+  byteLength: number;
   /**
    * One byte per 64 KiB page, set to 1 by every write since the last clearDirty(): what
    * an incremental snapshot stores. Host code that writes into `u8` calls markDirty.
@@ -65,7 +73,8 @@ export class MemoryInstance {
   dirty: Uint8Array;
 
   constructor(public pages: number, readonly max: number | undefined) {
-    this.buffer = new ArrayBuffer(pages * PAGE_SIZE);
+    this.byteLength = pages * PAGE_SIZE;
+    this.buffer = new ArrayBuffer(this.byteLength);
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.dirty = new Uint8Array(pages + 1); // +1: a write's last byte may index one past the end
@@ -87,37 +96,47 @@ export class MemoryInstance {
     this.dirty.fill(0);
   }
 
-  get byteLength(): number {
-    return this.buffer.byteLength;
-  }
-
   /** memory.grow: the old size in pages, or -1 when the limit or the host says no. */
   grow(delta: number): number {
     const old = this.pages;
     const limit = Math.min(this.max ?? MAX_PAGES, MAX_PAGES);
     if (delta > limit - old) return -1;
     if (delta === 0) return old;
-    let next: ArrayBuffer;
-    try {
-      next = new ArrayBuffer((old + delta) * PAGE_SIZE);
-    } catch {
-      return -1; // the host could not allocate: wasm sees a failed grow, not a crash
+    const pages = old + delta;
+    let buffer = this.buffer;
+    if (pages * PAGE_SIZE > buffer.byteLength) {
+      // Double the capacity (at most to the limit), or take exactly what is needed when the
+      // host cannot give that much.
+      const capacity = Math.min(limit, Math.max(pages, 2 * (buffer.byteLength / PAGE_SIZE)));
+      const next = allocate(capacity * PAGE_SIZE) ?? (capacity > pages ? allocate(pages * PAGE_SIZE) : null);
+      if (next === null) return -1; // the host could not allocate: wasm sees a failed grow, not a crash
+      new Uint8Array(next).set(this.u8);
+      buffer = next;
     }
-    new Uint8Array(next).set(this.u8);
-    this.replaceBuffer(next, old + delta);
+    this.replaceBuffer(buffer, pages);
     return old;
   }
 
+  /** Makes `buffer` (at least pages × 64 KiB, zero beyond what was written) this memory's storage. */
   replaceBuffer(buffer: ArrayBuffer, pages: number): void {
     this.buffer = buffer;
-    this.u8 = new Uint8Array(buffer);
-    this.view = new DataView(buffer);
+    this.byteLength = pages * PAGE_SIZE;
+    this.u8 = new Uint8Array(buffer, 0, this.byteLength);
+    this.view = new DataView(buffer, 0, this.byteLength);
     if (pages + 1 > this.dirty.length) {
-      const dirty = new Uint8Array(pages + 1);
+      const dirty = new Uint8Array(Math.max(pages + 1, Math.min(2 * this.dirty.length, MAX_PAGES + 1)));
       dirty.set(this.dirty.subarray(0, this.pages));
       this.dirty = dirty;
     }
     this.pages = pages;
+  }
+}
+
+function allocate(bytes: number): ArrayBuffer | null {
+  try {
+    return new ArrayBuffer(bytes);
+  } catch {
+    return null;
   }
 }
 

@@ -5,9 +5,11 @@
  * All values are host-independent plain data:
  * - value slots (operand stack, locals, globals) are (low word, high word) int32 pairs,
  *   whatever the host's byte order;
- * - stack positions are slot indices, code positions are offsets into the internal code
- *   that TRANSLATOR_VERSION's translator produces from the module bytes (so a state is
- *   bound to the module's fingerprint and the translator version);
+ * - stack positions are slot indices, code positions are offsets from the entry of their
+ *   function's internal code, as TRANSLATOR_VERSION's translator produces it from the
+ *   module bytes (so a state is bound to the module's fingerprint and the translator
+ *   version; functions are translated on first call, so their places in the module's code
+ *   vary from run to run, their own code does not);
  * - functions are store addresses: imports first (in import order), then the module's own.
  * - references in tables and slots are 0 (null) or address + 1 / extern index + 1.
  */
@@ -19,6 +21,7 @@ import type { Store } from '../execution/store';
 import { FRAME_WORDS, RETURN_TO_HOST, ThreadLimits, ThreadStatus } from '../execution/thread';
 import { ValType } from '../syntax/types';
 import { TRANSLATOR_VERSION } from '../translation/opcodes';
+import type { CompiledFunction } from '../translation/translator';
 
 export const STATE_VERSION = 1;
 
@@ -68,6 +71,8 @@ export interface MachineState {
   /** Host values that externref values point at (must be structured-cloneable to persist). */
   externs: unknown[];
   thread: ThreadState;
+  /** Float arithmetic gives canonical NaNs (Machine option `deterministic`); absent: false. */
+  deterministic?: boolean;
 }
 
 /** FNV-1a (two 32-bit lanes) of the module bytes, as hex. Cheap, and enough to catch a wrong module. */
@@ -104,7 +109,10 @@ export function captureState(store: Store, instance: ModuleInstance): MachineSta
   }
   const t = store.thread;
   const frames = t.frames.slice(0, t.frameTop);
-  for (let i = 1; i < frames.length; i += FRAME_WORDS) frames[i] = frames[i] >> 1;
+  for (let i = 0; i < frames.length; i += FRAME_WORDS) {
+    if (frames[i + 2] >= 0) frames[i] = relativePc(store, frames[i + 2], frames[i]);
+    frames[i + 1] = frames[i + 1] >> 1;
+  }
   return {
     version: STATE_VERSION,
     translatorVersion: TRANSLATOR_VERSION,
@@ -121,10 +129,11 @@ export function captureState(store: Store, instance: ModuleInstance): MachineSta
     droppedElems: store.elems.flatMap((e, i) => (e.refs === null ? [i] : [])),
     droppedDatas: store.datas.flatMap((d, i) => (d.bytes === null ? [i] : [])),
     externs: store.externs.slice(),
+    deterministic: instance.compiled.code.deterministic,
     thread: {
       status: t.status,
       instructionCount: t.instructionCount,
-      pc: t.pc,
+      pc: relativePc(store, t.funcAddr, t.pc),
       fp: t.fp >> 1,
       sp: t.sp >> 1,
       funcAddr: t.funcAddr,
@@ -133,6 +142,12 @@ export function captureState(store: Store, instance: ModuleInstance): MachineSta
       stack: slotsToPairs(t.s32, LO, t.sp >> 1),
     },
   };
+}
+
+/** A pc of function `funcAddr` as an offset from its entry (other pcs, e.g. of an idle thread, as they are). */
+function relativePc(store: Store, funcAddr: number, pc: number): number {
+  const cf = store.functions[funcAddr]?.compiled;
+  return cf && cf.entry >= 0 ? pc - cf.entry : pc;
 }
 
 function check(condition: boolean, message: string): asserts condition {
@@ -177,6 +192,7 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   check(Array.isArray(state.droppedElems) && state.droppedElems.every((a) => isInt(a, 0, store.elems.length - 1)), 'dropped element segments');
   check(Array.isArray(state.droppedDatas) && state.droppedDatas.every((a) => isInt(a, 0, store.datas.length - 1)), 'dropped data segments');
   check(Array.isArray(state.externs), 'externs');
+  check(state.deterministic === undefined || typeof state.deterministic === 'boolean', 'deterministic');
 
   const th = state.thread;
   check(th !== null && typeof th === 'object', 'thread missing');
@@ -228,29 +244,38 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   t.reset();
   t.status = th.status;
   t.instructionCount = th.instructionCount;
-  t.pc = th.pc;
+  // The checks translated every function on the stack: pcs become offsets in the module's code.
+  t.pc = active && store.functions[th.funcAddr].compiled !== null ? store.functions[th.funcAddr].compiled!.entry + th.pc : th.pc;
   t.fp = 2 * th.fp + LO;
   t.sp = 2 * th.sp + LO;
   t.funcAddr = th.funcAddr;
   t.entryFuncAddr = th.entryFuncAddr;
   t.frames.set(th.frames);
-  for (let i = 1; i < th.frames.length; i += FRAME_WORDS) t.frames[i] = 2 * th.frames[i] + LO;
+  for (let i = 0; i < th.frames.length; i += FRAME_WORDS) {
+    if (active && th.frames[i + 2] >= 0) t.frames[i] = store.functions[th.frames[i + 2]].compiled!.entry + th.frames[i];
+    t.frames[i + 1] = 2 * th.frames[i + 1] + LO;
+  }
   t.frameTop = th.frames.length;
   pairsToSlots(th.stack, t.s32, LO);
 }
 
 /**
- * `(funcAddr, pc) => boolean`: is pc the first word of an instruction of that function?
- * A pc in the middle of an instruction, or in another function, would run garbage.
+ * `(funcAddr, pc) => boolean`: is pc (an offset from the function's entry) the first word of
+ * an instruction of that function of the instance? A pc in the middle of an instruction, or
+ * past the function's end, would run garbage. Translates the functions it is asked about:
+ * the restored stack needs their code.
  */
 function pcChecker(instance: ModuleInstance): (funcAddr: number, pc: number) => boolean {
-  const { functions, ordinals } = instance.compiled;
-  const byAddr = new Map<number, { entry: number; end: number }>();
+  const { functions, code } = instance.compiled;
+  const byAddr = new Map<number, CompiledFunction>();
   const imported = instance.funcAddrs.length - functions.length;
   functions.forEach((f, i) => byAddr.set(instance.funcAddrs[imported + i], f));
   return (funcAddr, pc) => {
     const f = byAddr.get(funcAddr);
-    return f !== undefined && isInt(pc, f.entry, f.end - 1) && (pc === f.entry || ordinals[pc] !== ordinals[pc - 1]);
+    if (f === undefined) return false;
+    code.translate(f);
+    const at = f.entry + pc;
+    return isInt(pc, 0, f.end - f.entry - 1) && (pc === 0 || code.ordinals[at] !== code.ordinals[at - 1]);
   };
 }
 

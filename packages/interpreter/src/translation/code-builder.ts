@@ -24,12 +24,13 @@ export class CodeBuilder {
     this.buf[at] = v;
   }
 
-  finish(): Int32Array {
-    return this.buf.slice(0, this.length);
+  /** The buffer itself (valid up to `length`); replaced when it grows. */
+  get words(): Int32Array {
+    return this.buf;
   }
 
   private grow(): void {
-    const next = new Int32Array(this.buf.length * 2);
+    const next = new Int32Array(Math.max(1024, this.buf.length * 2));
     next.set(this.buf);
     this.buf = next;
   }

@@ -1,5 +1,6 @@
 /**
- * The internal code's opcodes. The translator emits them into one Int32Array per module;
+ * The internal code's opcodes. The translator emits them into one Int32Array per module
+ * (module-code.ts), a function at a time;
  * the executor's switch dispatches on them.
  *
  * - 0x00..0xFF: a WebAssembly single-byte opcode with the same meaning. Immediates are
@@ -68,8 +69,12 @@ export const Op = {
   BrIfDrop: 0x121,
 } as const;
 
-/** Bump when the internal code changes shape: a snapshot's pcs index into this code. */
-export const TRANSLATOR_VERSION = 1;
+/**
+ * Bump when the internal code changes shape: a snapshot's pcs index into this code.
+ * 2: pcs in a state are offsets from their function's entry (functions are translated on
+ * first call, so where a function lands in the module's code depends on the run).
+ */
+export const TRANSLATOR_VERSION = 2;
 
 /** Words taken by the instruction at `pc` (opcode plus immediates). */
 export function instructionLength(code: Int32Array, pc: number): number {
@@ -105,7 +110,8 @@ export function isTransfer(op: number): boolean {
 }
 
 /**
- * What the run loop needs to count instructions exactly without counting each one:
+ * Fills what the run loop needs to count instructions exactly without counting each one,
+ * for the function translated into code[from, to):
  * - `ordinals[w]`: the number of the instruction that word w belongs to (opcode or
  *   immediate), so the instructions run between two positions of one straight-line
  *   segment are a subtraction, and w starts an instruction when its ordinal differs from
@@ -113,27 +119,25 @@ export function isTransfer(op: number): boolean {
  * - `segmentLengths[pc]`: the instructions from the one at pc through the end of its
  *   segment (the next transfer, inclusive), so the loop knows whether its budget runs
  *   out inside the segment it is entering.
+ * Instructions are numbered from `first`; returns the next free number (also written at
+ * ordinals[to]). Both arrays must hold at least to + 1 entries.
  */
-export function segmentTables(code: Int32Array, functions: readonly { entry: number; end: number }[]): { ordinals: Int32Array; segmentLengths: Int32Array } {
-  const ordinals = new Int32Array(code.length + 1);
-  const segmentLengths = new Int32Array(code.length + 1);
-  let n = 0;
-  for (const { entry: from, end: to } of functions) {
-    const starts: number[] = [];
-    for (let pc = from; pc < to; ) {
-      const len = instructionLength(code, pc);
-      ordinals.fill(n++, pc, pc + len);
-      starts.push(pc);
-      pc += len;
-    }
-    let run = 0;
-    for (let i = starts.length - 1; i >= 0; i--) {
-      run = isTransfer(code[starts[i]]) || i === starts.length - 1 ? 1 : run + 1;
-      segmentLengths[starts[i]] = run;
-    }
+export function numberInstructions(code: Int32Array, from: number, to: number, first: number, ordinals: Int32Array, segmentLengths: Int32Array): number {
+  let n = first;
+  const starts: number[] = [];
+  for (let pc = from; pc < to; ) {
+    const len = instructionLength(code, pc);
+    ordinals.fill(n++, pc, pc + len);
+    starts.push(pc);
+    pc += len;
   }
-  ordinals[code.length] = n;
-  return { ordinals, segmentLengths };
+  let run = 0;
+  for (let i = starts.length - 1; i >= 0; i--) {
+    run = isTransfer(code[starts[i]]) || i === starts.length - 1 ? 1 : run + 1;
+    segmentLengths[starts[i]] = run;
+  }
+  ordinals[to] = n;
+  return n;
 }
 
 /** The pc of the instruction `k` instructions after the one at `pc` (in straight-line code). */
@@ -141,6 +145,22 @@ export function nthInstruction(code: Int32Array, pc: number, k: number): number 
   for (let i = 0; i < k; i++) pc += instructionLength(code, pc);
   return pc;
 }
+
+/**
+ * Deterministic NaNs (Machine option `deterministic`): in such a module's code the float
+ * instructions whose result may be an arithmetic NaN are renumbered DETERMINISTIC_OPCODE +
+ * their opcode, and the run loop canonicalises their NaN results out of line
+ * (execution/deterministic.ts). Same lengths, same pcs, same counts as the normal code, and
+ * nothing to check for the normal code: the mode costs nothing when off.
+ */
+export const DETERMINISTIC_OPCODE = 0x200;
+
+/** The wasm opcodes whose result may be an arithmetic NaN (all one word long). */
+export const NAN_PRODUCING: ReadonlySet<number> = new Set([
+  0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, // f32 ceil floor trunc nearest sqrt add sub mul div min max
+  0x9b, 0x9c, 0x9d, 0x9e, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, // f64 the same
+  0xb6, 0xbb, // f32.demote_f64, f64.promote_f32
+]);
 
 /** Placed over an instruction by the run loop to stop exactly there; never emitted. */
 export const STOP_OPCODE = 0x1ff;

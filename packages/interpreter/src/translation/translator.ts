@@ -7,12 +7,16 @@ import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
 
-/** What the executor needs to know about one function defined in the module. */
+/**
+ * What the executor needs to know about one function defined in the module. Functions are
+ * translated on their first call (module-code.ts): until then `entry` is -1, and `end`
+ * and `frameWords` are 0.
+ */
 export interface CompiledFunction {
   /** Index in the module's function index space (imports first). */
   funcIndex: number;
   type: FuncType;
-  /** Offset of the function's first instruction in the module's internal code. */
+  /** Offset of the function's first instruction in the module's internal code; -1 until translated. */
   entry: number;
   /** Offset one past its last instruction. */
   end: number;
@@ -306,7 +310,7 @@ export class FunctionTranslator {
         return;
       case 0x10: { // call
         const idx = r.u32();
-        const type = v.checkType(this.ctx.funcTypes[idx], `function ${idx}`);
+        const type = v.checkType(this.ctx.funcTypes[idx], 'function', idx);
         v.popAll(type.params);
         v.pushAll(type.results);
         this.emit2(Op.Call, idx);
@@ -316,7 +320,7 @@ export class FunctionTranslator {
         const typeIdx = r.u32();
         const tableIdx = r.u32();
         if (tableIdx >= this.ctx.tables.length) v.error(`unknown table ${tableIdx}`);
-        const type = v.checkType(this.ctx.types[typeIdx], `type ${typeIdx}`);
+        const type = v.checkType(this.ctx.types[typeIdx], 'type', typeIdx);
         if (this.ctx.tables[tableIdx].elemType !== FuncRef) v.error('type mismatch: call_indirect on a table of externref');
         v.popExpect(I32);
         v.popAll(type.params);
@@ -582,13 +586,17 @@ export class FunctionTranslator {
   }
 }
 
-/** Translates every function body of a validated-at-module-level module into one code array. */
-export function translateModule(module: Module, ctx: ModuleContext): { code: Int32Array; functions: CompiledFunction[] } {
-  const out = new CodeBuilder();
-  const functions: CompiledFunction[] = [];
+/**
+ * Validates every function body (the spec refuses an invalid module before anything runs),
+ * translating each into a scratch buffer that is thrown away: the code the machine runs is
+ * translated again, function by function, on first call (module-code.ts).
+ */
+export function validateFunctions(module: Module, ctx: ModuleContext): void {
+  const scratch = new CodeBuilder();
   for (let i = 0; i < module.codes.length; i++) {
+    scratch.length = 0;
     try {
-      functions.push(new FunctionTranslator(module, ctx, out, ctx.numImportedFuncs + i).translate());
+      new FunctionTranslator(module, ctx, scratch, ctx.numImportedFuncs + i).translate();
     } catch (e) {
       // A malformed body anywhere from here on takes precedence (see scanBody).
       if (e instanceof ValidationError) {
@@ -597,5 +605,4 @@ export function translateModule(module: Module, ctx: ModuleContext): { code: Int
       throw e;
     }
   }
-  return { code: out.finish(), functions };
 }

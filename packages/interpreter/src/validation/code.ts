@@ -137,8 +137,9 @@ export class CodeValidator {
     return localTypes[index];
   }
 
-  checkType(actual: FuncType | undefined, what: string): FuncType {
-    if (!actual) this.error(`unknown ${what}`);
+  /** `what index` names the missing entity in the error (built only then: this runs for every call). */
+  checkType(actual: FuncType | undefined, what: string, index: number): FuncType {
+    if (!actual) this.error(`unknown ${what} ${index}`);
     return actual;
   }
 }

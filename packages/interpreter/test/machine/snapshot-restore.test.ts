@@ -255,8 +255,9 @@ describe('restore checks that every pc is on an instruction of its function', ()
       const m = await Machine.instantiate(bytes);
       // Walk every function's code by instruction length: the starts the run loop must stop on.
       const { code, functions } = m.instance.compiled;
+      code.translateAll();
       const starts = new Set<number>();
-      for (const f of functions) for (let pc = f.entry; pc < f.end; pc += instructionLength(code, pc)) starts.add(pc);
+      for (const f of functions) for (let pc = f.entry; pc < f.end; pc += instructionLength(code.words, pc)) starts.add(pc);
       m.begin(name, args);
       let steps = 0;
       while (!m.step(1).done && steps < 20000) {
@@ -274,13 +275,14 @@ describe('restore checks that every pc is on an instruction of its function', ()
     const { code, functions } = m.instance.compiled;
     m.begin('main', [50]);
     m.step(800);
-    while (instructionLength(code, m.thread.pc) === 1) m.step(1); // stop on an instruction with an immediate
+    while (instructionLength(code.words, m.thread.pc) === 1) m.step(1); // stop on an instruction with an immediate
     const state = m.snapshot();
     expect(state.thread.frames.length).toBeGreaterThan(6);
     const corruptions: [string, (s: MachineState) => void][] = [
       ['pc on an immediate', (s) => (s.thread.pc += 1)],
-      // the innermost return pc belongs to $walk (recursion): point it at main's entry instead
-      ['return pc in another function', (s) => (s.thread.frames[s.thread.frames.length - 3] = functions[1].entry)],
+      // the innermost return pc belongs to $walk (recursion): point it past $walk's end
+      ['return pc past its function', (s) => (s.thread.frames[s.thread.frames.length - 3] = functions[0].end - functions[0].entry)],
+      ['negative pc', (s) => (s.thread.pc = -1)],
     ];
     for (const [, corrupt] of corruptions) {
       const s = structuredClone(state);

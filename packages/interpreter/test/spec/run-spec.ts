@@ -7,6 +7,7 @@
  *   npm run spec -- -v                print every failure with file:line, expected and got
  *   npm run spec -- --json            last line: {"files","commands","passed","failed","skipped"}
  *   npm run spec -- --parse-only      read and convert the scripts only; print command counts
+ *   npm run spec -- --deterministic   every module in deterministic-NaN mode (canonical NaNs)
  *
  * The suite is read from $WASM_SPEC_TESTSUITE or ../shared/wasm-spec-testsuite (relative to the
  * repository root). Exit code 1 when any command failed (or the suite is missing).
@@ -21,18 +22,20 @@ interface Options {
   verbose: boolean;
   json: boolean;
   parseOnly: boolean;
+  deterministic: boolean;
   names: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { all: false, verbose: false, json: false, parseOnly: false, names: [] };
+  const o: Options = { all: false, verbose: false, json: false, parseOnly: false, deterministic: false, names: [] };
   for (const a of argv) {
     if (a === '--all') o.all = true;
     else if (a === '-v' || a === '--verbose') o.verbose = true;
     else if (a === '--json') o.json = true;
     else if (a === '--parse-only') o.parseOnly = true;
+    else if (a === '--deterministic') o.deterministic = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: run-spec [--all] [-v] [--json] [--parse-only] [script ...]');
+      console.log('usage: run-spec [--all] [-v] [--json] [--parse-only] [--deterministic] [script ...]');
       process.exit(0);
     } else if (a.startsWith('-')) {
       console.error(`unknown option ${a}`);
@@ -170,7 +173,7 @@ async function main(): Promise<number> {
       });
     } else {
       try {
-        results.push(runScript(l.script));
+        results.push(runScript(l.script, { deterministic: opts.deterministic }));
       } catch (err) {
         // Should not happen (commands catch their own errors), but never crash the whole run.
         results.push({

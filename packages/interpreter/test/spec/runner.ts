@@ -98,7 +98,8 @@ function unexpected(expected: string, err: unknown): Failure {
   return new Failure(isJsError(err) ? 'js-exception' : 'wrong-error-class', expected, describeError(err));
 }
 
-export function runScript(script: Script): ScriptResult {
+/** `deterministic`: every module in deterministic-NaN mode (Machine option), which the suite's NaN results allow. */
+export function runScript(script: Script, options: { deterministic?: boolean } = {}): ScriptResult {
   const store = new Store();
   const registry: Record<string, unknown> = { spectest: makeSpectest(store) };
   const named = new Map<string, Machine>();
@@ -116,7 +117,7 @@ export function runScript(script: Script): ScriptResult {
   };
 
   const instantiate = (m: ModuleSource): Machine =>
-    Machine.instantiateSync(bytesOf(m), registry as Imports, { store });
+    Machine.instantiateSync(bytesOf(m), registry as Imports, { store, deterministic: options.deterministic });
 
   const machineFor = (name: string | undefined): Machine => {
     if (name !== undefined) {

@@ -34,4 +34,14 @@ if (files.length === 0) {
     }
     expect(results.length).toBeGreaterThan(0);
   });
+
+  // Deterministic-NaN mode (canonical NaNs) must pass too: the float scripts, which check NaN results.
+  const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions)/.test(f));
+  test('the float scripts include NaN checks', () => expect(floatFiles.length).toBeGreaterThanOrEqual(6));
+  test.each(floatFiles)('%s, deterministic NaNs', async (file) => {
+    const wabt = await loadWabt();
+    const script = loadScript(wabt, readFileSync(scriptPath(dir, file), 'utf8'), file);
+    const failures = runScript(script, { deterministic: true }).results.filter((r) => r.status === 'fail');
+    expect(failures.slice(0, MAX_LISTED).map((r) => formatFailure(file, r))).toEqual([]);
+  });
 }

@@ -31,12 +31,13 @@ export const clockRandomProcCalls: Record<string, Syscall> = {
     return Errno.SUCCESS;
   },
 
-  random_get(_w, m, buf, len) {
+  random_get(w, m, buf, len) {
     const dst = m.writableBytes(buf, len);
+    const fill = w.host.randomFill ?? ((b: Uint8Array) => globalThis.crypto.getRandomValues(b));
     for (let at = 0; at < dst.length; at += RANDOM_CHUNK) {
       // getRandomValues refuses views over a resizable/shared buffer in some engines: fill a copy.
       const chunk = new Uint8Array(Math.min(RANDOM_CHUNK, dst.length - at));
-      globalThis.crypto.getRandomValues(chunk);
+      fill(chunk);
       dst.set(chunk, at);
     }
     return Errno.SUCCESS;

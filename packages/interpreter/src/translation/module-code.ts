@@ -1,0 +1,83 @@
+import type { Module } from '../syntax/types';
+import type { ModuleContext } from '../validation/module';
+import { CodeBuilder } from './code-builder';
+import { DETERMINISTIC_OPCODE, NAN_PRODUCING, instructionLength, numberInstructions } from './opcodes';
+import { CompiledFunction, FunctionTranslator } from './translator';
+
+/**
+ * A module's internal code, translated lazily: a function's code is appended the first
+ * time it is called (or stood on a restored stack), so starting a program with tens of
+ * thousands of functions translates only the few hundred it runs. The module was validated
+ * as a whole before (validateFunctions), so translating cannot fail here.
+ *
+ * `words`, `ordinals` and `segmentLengths` are replaced as they grow: whoever caches them
+ * (the run loop) re-reads them after a translation. Since where a function lands depends on
+ * the order of first calls, a snapshot holds each pc as an offset from its function's entry.
+ */
+export class ModuleCode {
+  private readonly out = new CodeBuilder();
+  /** The code (valid up to `length`): branch targets are absolute offsets in it. */
+  words: Int32Array;
+  /** Per code word: its instruction's number (opcodes.ts, numberInstructions). */
+  ordinals: Int32Array = new Int32Array(1);
+  /** Per instruction start: instructions left in its straight-line segment, itself included. */
+  segmentLengths: Int32Array = new Int32Array(1);
+  private numbered = 0;
+  /** Functions translated so far. */
+  translated = 0;
+
+  constructor(
+    private readonly module: Module,
+    private readonly ctx: ModuleContext,
+    private readonly functions: readonly CompiledFunction[],
+    /** Canonical NaNs from float arithmetic (opcodes.ts, DETERMINISTIC_OPCODE). */
+    readonly deterministic = false,
+  ) {
+    this.words = this.out.words;
+  }
+
+  get length(): number {
+    return this.out.length;
+  }
+
+  /** Translates `f` (one of this module's functions) unless it already is. */
+  translate(f: CompiledFunction): void {
+    if (f.entry >= 0) return;
+    const t = new FunctionTranslator(this.module, this.ctx, this.out, f.funcIndex).translate();
+    this.words = this.out.words;
+    if (this.ordinals.length < this.words.length + 1) {
+      this.ordinals = grown(this.ordinals, this.words.length + 1);
+      this.segmentLengths = grown(this.segmentLengths, this.words.length + 1);
+    }
+    this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
+    if (this.deterministic) {
+      for (let pc = t.entry; pc < t.end; pc += instructionLength(this.words, pc)) {
+        if (NAN_PRODUCING.has(this.words[pc])) this.words[pc] += DETERMINISTIC_OPCODE;
+      }
+    }
+    f.entry = t.entry;
+    f.end = t.end;
+    f.frameWords = t.frameWords;
+    this.translated++;
+  }
+
+  /** Translates every function (tools and tests that walk the whole code). */
+  translateAll(): void {
+    for (const f of this.functions) this.translate(f);
+  }
+}
+
+function grown(a: Int32Array, length: number): Int32Array {
+  const next = new Int32Array(length);
+  next.set(a);
+  return next;
+}
+
+/** A defined function's record before translation: what a call needs to know is filled in by translate(). */
+export function untranslatedFunction(module: Module, ctx: ModuleContext, index: number): CompiledFunction {
+  const funcIndex = ctx.numImportedFuncs + index;
+  const type = ctx.funcTypes[funcIndex];
+  let numLocals = type.params.length;
+  for (const run of module.codes[index].locals) numLocals += run.count;
+  return { funcIndex, type, entry: -1, end: 0, numParams: type.params.length, numLocals, numResults: type.results.length, frameWords: 0 };
+}
