@@ -13,6 +13,8 @@ export interface FdEntry {
   rightsInheriting: number;
   fdflags: number;
   offset: number;
+  /** stdio: the host stream it carries (0, 1, 2), whatever number it was renumbered to. */
+  stdio?: 0 | 1 | 2;
   /** Files and directories: the host handle. */
   handle?: Handle;
   /** Files and directories: preopen name, its host root, and the path below it. */
@@ -65,9 +67,9 @@ export class FdTable {
     return e;
   }
 
+  /** Moves `from` onto `to`, replacing whatever was there (the caller closes it) or taking a free number. */
   renumber(from: number, to: number): void {
     const e = this.get(from);
-    this.get(to);
     this.entries.delete(from);
     e.fd = to;
     this.entries.set(to, e);
@@ -123,6 +125,7 @@ export function describe(e: FdEntry): FdState {
     fdflags: e.fdflags,
     offset: e.offset,
   };
+  if (e.stdio !== undefined) s.stdio = e.stdio;
   if (e.preopen !== undefined) s.preopen = e.preopen;
   if (e.rel !== undefined) s.path = e.rel.join('/');
   if (e.oflags !== undefined) s.oflags = e.oflags;

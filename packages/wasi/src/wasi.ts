@@ -158,7 +158,7 @@ export class WASI {
   private stdioEntry(fd: 0 | 1 | 2, offset: number, fdflags: number): Omit<FdEntry, 'fd'> {
     const stream = this.stdioStream(fd);
     const rights = STREAM_RIGHTS & ~(fd === 0 ? Rights.FD_WRITE : Rights.FD_READ);
-    return { kind: 'stdio', filetype: stream.filetype, rightsBase: rights, rightsInheriting: 0, fdflags, offset, stream };
+    return { kind: 'stdio', stdio: fd, filetype: stream.filetype, rightsBase: rights, rightsInheriting: 0, fdflags, offset, stream };
   }
 
   private preopenEntry(name: string, hostDir: string): Omit<FdEntry, 'fd'> {
@@ -193,9 +193,13 @@ export class WASI {
       const where = `fd ${s.fd}`;
       let e: Omit<FdEntry, 'fd'>;
       switch (s.kind) {
-        case 'stdio':
-          e = this.stdioEntry(s.fd as 0 | 1 | 2, s.offset, s.fdflags);
+        case 'stdio': {
+          // A stdio fd renumbered elsewhere still carries its stream (states without `stdio` predate renumbering it).
+          const stream = s.stdio ?? s.fd;
+          if (stream !== 0 && stream !== 1 && stream !== 2) throw new WasiRestoreError(`${where}: stdio stream ${stream} is not 0, 1 or 2`);
+          e = this.stdioEntry(stream, s.offset, s.fdflags);
           break;
+        }
         case 'preopen': {
           const dir = roots[s.preopen!];
           if (dir === undefined) throw new WasiRestoreError(`${where}: preopen '${s.preopen}' has no host directory in options.preopens`);
