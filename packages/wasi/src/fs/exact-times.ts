@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 
 let gnuTouch: boolean | undefined;
 
-function haveGnuTouch(): boolean {
+export function haveGnuTouch(): boolean {
   if (gnuTouch === undefined) {
     const r = spawnSync('touch', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     gnuTouch = r.status === 0 && /GNU coreutils/.test(r.stdout ?? '');
