@@ -10,6 +10,7 @@ import { Machine } from '@mvvm/interpreter';
 import { MemoryFs, OutputSink, WASI, memoryHost } from '../src/node';
 import type { Host } from '../src/node';
 import { haveGnuTouch } from '../src/fs/exact-times';
+import { utimesSeconds } from '../src/fs/node-fs';
 import { SYSCALLS } from '../src/syscalls';
 import { tempDir, wasmBytes } from './helpers';
 
@@ -101,4 +102,17 @@ test('stdio renumbered onto a closed fd keeps its stream through state() and res
   expect(out2.text()).toBe('to stdout');
   expect(err2.text()).toBe('');
   expect(restored.fds.describeAll()).toEqual(state.fds);
+});
+
+test("Node's utimes keeps exactly the whole microseconds of the seconds given", () => {
+  const file = path.join(tempDir(), 't');
+  fs.writeFileSync(file, '');
+  let seed = 12345n;
+  const next = () => (seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n);
+  for (let i = 0; i < 500; i++) {
+    const ns = 1_000_000_000_000_000_000n + (next() % 1_000_000_000_000_000_000n); // 2001..2033
+    fs.utimesSync(file, utimesSeconds(ns), utimesSeconds(ns));
+    const st = fs.statSync(file, { bigint: true });
+    expect([st.atimeNs, st.mtimeNs]).toEqual([(ns / 1000n) * 1000n, (ns / 1000n) * 1000n]);
+  }
 });

@@ -80,6 +80,7 @@ export class NodeFs implements HostFs {
    * finishSubMicroseconds then restores the nanoseconds of both where the host can.
    */
   futimes(h: Handle, atim: bigint | null, mtim: bigint | null): void {
+    if (atim === null && mtim === null) return;
     const cur = atim === null || mtim === null ? fs.fstatSync(h, { bigint: true }) : null;
     const a = atim ?? cur!.atimeNs;
     const m = mtim ?? cur!.mtimeNs;
@@ -88,6 +89,7 @@ export class NodeFs implements HostFs {
   }
 
   utimes(path: string, atim: bigint | null, mtim: bigint | null, follow: boolean): void {
+    if (atim === null && mtim === null) return;
     const cur = atim === null || mtim === null ? (follow ? fs.statSync : fs.lstatSync)(path, { bigint: true }) : null;
     const a = atim ?? cur!.atimeNs;
     const m = mtim ?? cur!.mtimeNs;

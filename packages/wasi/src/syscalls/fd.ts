@@ -52,7 +52,9 @@ export function statFd(w: WASI, e: FdEntry): FileStat {
 export function pickTimes(w: WASI, atim: bigint, mtim: bigint, flags: number): [bigint | null, bigint | null] {
   if ((flags & FstFlags.ATIM && flags & FstFlags.ATIM_NOW) || (flags & FstFlags.MTIM && flags & FstFlags.MTIM_NOW)) fail(Errno.INVAL);
   if (flags & ~15) fail(Errno.INVAL);
-  const now = w.realtimeNs();
+  // Whole µs: the clock is a double of ms since 1970 (steps of ~0.24 µs today), and a
+  // whole-µs time needs no sub-µs fix-up on the Node host (fs/exact-times.ts).
+  const now = (w.realtimeNs() / 1000n) * 1000n;
   const a = flags & FstFlags.ATIM_NOW ? now : flags & FstFlags.ATIM ? BigInt.asUintN(64, atim) : null;
   const m = flags & FstFlags.MTIM_NOW ? now : flags & FstFlags.MTIM ? BigInt.asUintN(64, mtim) : null;
   return [a, m];
