@@ -15,7 +15,8 @@ import { Launch, resume, start } from './session';
 const VERSION = '0.1.0';
 
 const dirOption = () => new Option('-d, --dir <HOST[::GUEST]>', 'preopen a host directory (under the guest name GUEST, default HOST); repeatable').argParser(collect(parseDir)).default([]);
-const envOption = () => new Option('-e, --env <KEY=VALUE>', 'set an environment variable; repeatable').argParser(collect(parseEnv)).default([]);
+// parseEnv's [key, value] is wrapped: collect() spreads an array result into the list.
+const envOption = () => new Option('-e, --env <KEY=VALUE>', 'set an environment variable; repeatable').argParser(collect((v) => [parseEnv(v)])).default([]);
 const argOption = () => new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable, commas split (MVVM's -a -g20,-n1000)").argParser(collect(splitArgs)).default([]);
 const invokeOption = () => new Option('--invoke <NAME>', 'call this export (numeric arguments) instead of _start');
 const deterministicOption = () =>

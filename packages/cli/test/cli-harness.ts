@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const BIN = join(ROOT, 'packages', 'cli', 'bin', 'mvvm.js');
+export const BIN = join(ROOT, 'packages', 'cli', 'bin', 'mvvm.js');
 export const PROGRAMS = join(__dirname, 'programs');
 
 export interface Result {

@@ -14,6 +14,8 @@ export interface FdEntry {
   rightsInheriting: number;
   fdflags: number;
   offset: number;
+  /** stdio: the host stream it carries (0, 1, 2), whatever number it was renumbered to. */
+  stdio?: 0 | 1 | 2;
   /** Files and directories: the host handle. */
   handle?: Handle;
   /** Files and directories: preopen name, its host root, and the path below it. */
@@ -23,8 +25,6 @@ export interface FdEntry {
   /** Directories: the host identity they were opened on (lookups check it, fs/sandbox.ts). */
   id?: FileId;
   oflags?: number;
-  /** stdio fds: which of the instance's own streams (0 stdin, 1 stdout, 2 stderr), whatever the fd number. */
-  stdio?: 0 | 1 | 2;
   stream?: Stream;
   listener?: Listener;
   listen?: { host: string; port: number };
@@ -70,9 +70,9 @@ export class FdTable {
     return e;
   }
 
+  /** Moves `from` onto `to`, replacing whatever was there (the caller closes it) or taking a free number. */
   renumber(from: number, to: number): void {
     const e = this.get(from);
-    this.get(to);
     this.entries.delete(from);
     e.fd = to;
     this.entries.set(to, e);
@@ -143,10 +143,10 @@ export function describe(e: FdEntry): FdState {
     fdflags: e.fdflags,
     offset: e.offset,
   };
+  if (e.stdio !== undefined) s.stdio = e.stdio;
   if (e.preopen !== undefined) s.preopen = e.preopen;
   if (e.rel !== undefined) s.path = e.rel.join('/');
   if (e.oflags !== undefined) s.oflags = e.oflags;
-  if (e.stdio !== undefined) s.stdio = e.stdio;
   if (e.dirCookie !== undefined) s.dirCookie = e.dirCookie;
   if (e.listen !== undefined) s.listen = { ...e.listen };
   if (e.peer !== undefined) s.peer = e.peer;

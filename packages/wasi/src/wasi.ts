@@ -234,9 +234,10 @@ export class WASI {
       const where = `fd ${s.fd}`;
       let e: Omit<FdEntry, 'fd'>;
       switch (s.kind) {
-        case 'stdio':
-          e = this.stdioEntry(s.stdio!, s.offset, s.fdflags);
+        case 'stdio': {
+          e = this.stdioEntry(s.stdio!, s.offset, s.fdflags); // checkState settled which stream
           break;
+        }
         case 'preopen': {
           const dir = granted[s.preopen!]; // granted: checked by rebuild()
           try {

@@ -24,3 +24,17 @@ test('offsets coalesce, compaction keeps the fold, renumber/close apply in order
   expect(exitCode).toBe(2);
   expect(fds).toEqual([{ ...file(3), fd: 9, offset: 10_000, fdflags: 1 }]);
 });
+
+test('renumber onto a closed fd takes the number; onto an open one replaces it; both survive compaction', () => {
+  const log = new ReplayLog();
+  log.record({ op: 'open', fd: 3, state: file(3) });
+  log.record({ op: 'open', fd: 4, state: file(4) });
+  log.record({ op: 'renumber', from: 3, to: 40 }); // 40 was never open (dup2 onto a free number)
+  log.record({ op: 'offset', fd: 40, offset: 5 });
+  log.record({ op: 'renumber', from: 4, to: 40 }); // replaces the file at 40
+  log.record({ op: 'renumber', from: 40, to: 4 }); // and back onto the number it left
+  const folded = log.fold();
+  expect(folded.fds).toEqual([{ ...file(4), fd: 4 }]);
+  log.compact();
+  expect(log.fold()).toEqual(folded);
+});

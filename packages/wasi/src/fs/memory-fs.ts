@@ -181,16 +181,12 @@ export class MemoryFs implements HostFs {
     this.handle(h);
   }
 
-  futimes(h: Handle, atim: bigint, mtim: bigint): void {
-    const n = this.handle(h).node;
-    n.atim = atim;
-    n.mtim = mtim;
+  futimes(h: Handle, atim: bigint | null, mtim: bigint | null): void {
+    setTimes(this.handle(h).node, atim, mtim);
   }
 
-  utimes(path: string, atim: bigint, mtim: bigint, followSymlink: boolean): void {
-    const n = this.get(path, followSymlink);
-    n.atim = atim;
-    n.mtim = mtim;
+  utimes(path: string, atim: bigint | null, mtim: bigint | null, followSymlink: boolean): void {
+    setTimes(this.get(path, followSymlink), atim, mtim);
   }
 
   readdir(path: string): DirEntry[] {
@@ -337,4 +333,10 @@ export class MemoryFs implements HostFs {
     copy.nextIno = this.nextIno;
     return copy;
   }
+}
+
+/** Times are kept to the nanosecond here; null leaves one as it is. */
+function setTimes(n: { atim: bigint; mtim: bigint }, atim: bigint | null, mtim: bigint | null): void {
+  if (atim !== null) n.atim = atim;
+  if (mtim !== null) n.mtim = mtim;
 }

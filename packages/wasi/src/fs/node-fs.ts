@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { FileType } from '../constants';
+import { finishSubMicroseconds } from './exact-times';
 import type { DirEntry, FileStat, Handle, HostFs, OpenFlags } from './types';
 
 const C = fs.constants;
@@ -18,9 +19,18 @@ export function toFileStat(s: fs.BigIntStats): FileStat {
   return { filetype: filetypeOf(s), dev: s.dev, ino: s.ino, nlink: s.nlink, size: s.size, atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs };
 }
 
-/** ns since the epoch as the seconds Node's utimes takes. */
-function seconds(ns: bigint): number {
-  return Number(ns) / 1e9;
+/**
+ * ns since the epoch as the seconds Node's utimes takes. libuv keeps whole microseconds of
+ * that double (it truncates tv_nsec to a multiple of 1000), and a double near today's
+ * time is only good to ~240 ns, so `Number(ns) / 1e9` lands in the neighbouring µs about
+ * a quarter of the time. Aiming at the middle of the µs makes the result exactly `ns`
+ * truncated to whole µs (measured: 2000 of 2000 random times), which finishSubMicroseconds
+ * completes where it can.
+ */
+export function utimesSeconds(ns: bigint): number {
+  const s = ns / 1_000_000_000n;
+  const us = (ns % 1_000_000_000n) / 1000n;
+  return Number(s) + (Number(us) * 1000 + 500) / 1e9;
 }
 
 /** Where a process's own fds appear as paths that name the open file itself (Linux). */
@@ -98,13 +108,28 @@ export class NodeFs implements HostFs {
     else fs.fsyncSync(h);
   }
 
-  futimes(h: Handle, atim: bigint, mtim: bigint): void {
-    fs.futimesSync(h, seconds(atim), seconds(mtim));
+  /**
+   * Node keeps whole microseconds and cannot leave one time alone (no UTIME_OMIT): it sets
+   * both (the one not to change as read now), which also yields the errno of a failure;
+   * finishSubMicroseconds then restores the nanoseconds of both where the host can.
+   */
+  futimes(h: Handle, atim: bigint | null, mtim: bigint | null): void {
+    if (atim === null && mtim === null) return;
+    const cur = atim === null || mtim === null ? fs.fstatSync(h, { bigint: true }) : null;
+    const a = atim ?? cur!.atimeNs;
+    const m = mtim ?? cur!.mtimeNs;
+    fs.futimesSync(h, utimesSeconds(a), utimesSeconds(m));
+    finishSubMicroseconds({ fd: h }, a, m);
   }
 
-  utimes(path: string, atim: bigint, mtim: bigint, follow: boolean): void {
-    if (follow) fs.utimesSync(path, seconds(atim), seconds(mtim));
-    else fs.lutimesSync(path, seconds(atim), seconds(mtim));
+  utimes(path: string, atim: bigint | null, mtim: bigint | null, follow: boolean): void {
+    if (atim === null && mtim === null) return;
+    const cur = atim === null || mtim === null ? (follow ? fs.statSync : fs.lstatSync)(path, { bigint: true }) : null;
+    const a = atim ?? cur!.atimeNs;
+    const m = mtim ?? cur!.mtimeNs;
+    if (follow) fs.utimesSync(path, utimesSeconds(a), utimesSeconds(m));
+    else fs.lutimesSync(path, utimesSeconds(a), utimesSeconds(m));
+    finishSubMicroseconds({ path, follow }, a, m);
   }
 
   readdir(path: string): DirEntry[] {

@@ -50,9 +50,9 @@ export interface HostFs {
   write(h: Handle, src: Uint8Array, position: number): number;
   truncate(h: Handle, size: number): void;
   sync(h: Handle, dataOnly: boolean): void;
-  /** Sets both times (ns); callers read the current ones to leave one unchanged. */
-  futimes(h: Handle, atim: bigint, mtim: bigint): void;
-  utimes(path: string, atim: bigint, mtim: bigint, followSymlink: boolean): void;
+  /** Sets the access and modification times (ns since the epoch); null leaves that time as it is. */
+  futimes(h: Handle, atim: bigint | null, mtim: bigint | null): void;
+  utimes(path: string, atim: bigint | null, mtim: bigint | null, followSymlink: boolean): void;
   /** Entries without '.' and '..'. */
   readdir(path: string): DirEntry[];
   mkdir(path: string): void;

@@ -1,10 +1,29 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tty from 'node:tty';
 import { Errno, FileType, SdFlags } from '../constants';
 import { fail } from '../errors';
 import { toFileStat } from '../fs/node-fs';
 import { Inbox } from './streams';
 import type { Connection, Listener, Stream } from './streams';
+
+/**
+ * The file type a host fd shows the guest as stdio. wasi-libc's isatty() is "a character
+ * device without FD_SEEK/FD_TELL rights" (and stdio fds never have those), so
+ * CHARACTER_DEVICE is kept for terminals only: a pipe or FIFO (no WASI type), or a
+ * character device that is not a terminal (/dev/null), is UNKNOWN, as wasmtime reports
+ * non-terminal stdio. Files and sockets keep their own type.
+ */
+export function stdioFiletype(fd: number): FileType {
+  let ft: FileType;
+  try {
+    ft = toFileStat(fs.fstatSync(fd, { bigint: true })).filetype;
+  } catch {
+    return FileType.UNKNOWN; // a closed or odd fd: reads and writes will report the error
+  }
+  if (ft === FileType.CHARACTER_DEVICE && !tty.isatty(fd)) return FileType.UNKNOWN;
+  return ft;
+}
 
 /**
  * A host fd used as stdio. Writes are synchronous (ordering with the guest is kept); reads
@@ -19,15 +38,8 @@ export class NodeFdStream implements Stream {
   private position = 0;
 
   constructor(private readonly fd: number) {
-    let ft = FileType.CHARACTER_DEVICE;
-    try {
-      const s = toFileStat(fs.fstatSync(fd, { bigint: true }));
-      ft = s.filetype === FileType.UNKNOWN ? FileType.CHARACTER_DEVICE : s.filetype;
-    } catch {
-      // a closed or odd fd: reads and writes will report the error
-    }
-    this.filetype = ft;
-    this.regular = ft === FileType.REGULAR_FILE;
+    this.filetype = stdioFiletype(fd);
+    this.regular = this.filetype === FileType.REGULAR_FILE;
   }
 
   read(dst: Uint8Array, peek = false): number | null {

@@ -21,13 +21,13 @@ export interface FdState {
   fdflags: number;
   /** Files: the offset. stdio: bytes read (stdin) or written (stdout/stderr). */
   offset: number;
+  /** stdio: which host stream it carries (0 stdin, 1 stdout, 2 stderr); fd_renumber may move it to another number. */
+  stdio?: 0 | 1 | 2;
   /** Guest name of the preopen this fd lives under (a preopen: its own name). */
   preopen?: string;
   /** Path from the preopen root, '/'-joined, symlinks resolved ('' = the root). */
   path?: string;
   oflags?: number;
-  /** stdio: which stream of the instance (0 stdin, 1 stdout, 2 stderr); fd_renumber may move it to another number. */
-  stdio?: 0 | 1 | 2;
   /** fd_readdir: the last cookie the guest read from. */
   dirCookie?: string;
   /** Listeners: the address bound. */

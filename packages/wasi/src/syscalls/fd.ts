@@ -50,13 +50,15 @@ export function statFd(w: WASI, e: FdEntry): FileStat {
   return { filetype: e.filetype, dev: 0n, ino: 0n, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
 }
 
-/** Resolves fst_flags into the two times to set, keeping what is not to change. */
-export function pickTimes(w: WASI, current: FileStat, atim: bigint, mtim: bigint, flags: number): [bigint, bigint] {
+/** Resolves fst_flags into the two times to set; null for a time that is not to change. */
+export function pickTimes(w: WASI, atim: bigint, mtim: bigint, flags: number): [bigint | null, bigint | null] {
   if ((flags & FstFlags.ATIM && flags & FstFlags.ATIM_NOW) || (flags & FstFlags.MTIM && flags & FstFlags.MTIM_NOW)) fail(Errno.INVAL);
   if (flags & ~15) fail(Errno.INVAL);
-  const now = w.realtimeNs();
-  const a = flags & FstFlags.ATIM_NOW ? now : flags & FstFlags.ATIM ? BigInt.asUintN(64, atim) : current.atim;
-  const m = flags & FstFlags.MTIM_NOW ? now : flags & FstFlags.MTIM ? BigInt.asUintN(64, mtim) : current.mtim;
+  // Whole µs: the clock is a double of ms since 1970 (steps of ~0.24 µs today), and a
+  // whole-µs time needs no sub-µs fix-up on the Node host (fs/exact-times.ts).
+  const now = (w.realtimeNs() / 1000n) * 1000n;
+  const a = flags & FstFlags.ATIM_NOW ? now : flags & FstFlags.ATIM ? BigInt.asUintN(64, atim) : null;
+  const m = flags & FstFlags.MTIM_NOW ? now : flags & FstFlags.MTIM ? BigInt.asUintN(64, mtim) : null;
   return [a, m];
 }
 
@@ -194,11 +196,15 @@ export const fdCalls: Record<string, Syscall> = {
     return Errno.SUCCESS;
   },
 
+  /**
+   * dup2: `to` need not be open (as in wasmer and the preview1 adapters; programs such as
+   * yosys move a file onto a closed stdout to capture a tool's output).
+   */
   fd_renumber(w, _m, from, to) {
-    const target = w.fds.get(to);
     w.fds.get(from);
     if (from === to) return Errno.SUCCESS;
-    closeEntry(w.fs, target);
+    const target = w.fds.entries.get(to);
+    if (target !== undefined) closeEntry(w.fs, target);
     w.fds.renumber(from, to);
     return Errno.SUCCESS;
   },
@@ -249,7 +255,7 @@ export const fdCalls: Record<string, Syscall> = {
   fd_filestat_set_times(w, _m, fd, atim, mtim, flags) {
     const e = w.fds.get(fd, R.FD_FILESTAT_SET_TIMES);
     if (e.handle === undefined) fail(Errno.BADF);
-    const [a, mt] = pickTimes(w, w.fs.fstat(e.handle), atim, mtim, flags);
+    const [a, mt] = pickTimes(w, atim, mtim, flags);
     w.fs.futimes(e.handle, a, mt);
     return Errno.SUCCESS;
   },

@@ -9,16 +9,26 @@ import { pickTimes, writeFilestat } from './fd';
 import type { Syscall } from './types';
 
 /** The directory fd (with `rights`) and the guest path resolved under it. */
-function at(w: WASI, m: GuestMemory, fd: number, rights: number, ptr: number, len: number, follow: boolean): { dir: FdEntry; r: Resolved } {
+function at(w: WASI, m: GuestMemory, fd: number, rights: number, ptr: number, len: number, follow: boolean): { dir: FdEntry; r: Resolved; path: string } {
   const dir = w.fds.get(fd, rights);
   if (dir.kind !== 'dir' && dir.kind !== 'preopen') fail(Errno.NOTDIR);
   const path = m.string(ptr, len);
-  return { dir, r: resolvePath(w.fs, sandboxDir(dir), path, follow) };
+  return { dir, r: resolvePath(w.fs, sandboxDir(dir), path, follow), path };
 }
 
 function mustExist(r: Resolved) {
   if (r.stat === null) fail(Errno.NOENT);
   return r.stat;
+}
+
+/**
+ * The new name of a hard or symbolic link: it must not exist (EEXIST), and a new name ending
+ * in '/' would have to be a directory, which a link never is (ENOENT, as Linux's linkat and
+ * symlinkat say).
+ */
+function mustBeNewLinkName(path: string, r: Resolved): void {
+  if (r.stat !== null) fail(Errno.EXIST);
+  if (path.endsWith('/')) fail(Errno.NOENT);
 }
 
 export const pathCalls: Record<string, Syscall> = {
@@ -115,7 +125,8 @@ export const pathCalls: Record<string, Syscall> = {
 
   path_filestat_set_times(w, m, fd, flags, path, len, atim, mtim, fst) {
     const { r } = at(w, m, fd, R.PATH_FILESTAT_SET_TIMES, path, len, (flags & LookupFlags.SYMLINK_FOLLOW) !== 0);
-    const [a, mt] = pickTimes(w, mustExist(r), atim, mtim, fst);
+    mustExist(r);
+    const [a, mt] = pickTimes(w, atim, mtim, fst);
     // The sandbox already followed (or not) the final link: set on exactly what it found.
     w.fs.utimes(r.hostPath, a, mt, false);
     return Errno.SUCCESS;
@@ -123,11 +134,11 @@ export const pathCalls: Record<string, Syscall> = {
 
   path_link(w, m, oldFd, oldFlags, oldPath, oldLen, newFd, newPath, newLen) {
     const from = at(w, m, oldFd, R.PATH_LINK_SOURCE, oldPath, oldLen, (oldFlags & LookupFlags.SYMLINK_FOLLOW) !== 0).r;
-    const to = at(w, m, newFd, R.PATH_LINK_TARGET, newPath, newLen, false).r;
+    const to = at(w, m, newFd, R.PATH_LINK_TARGET, newPath, newLen, false);
     const st = mustExist(from);
     if (st.filetype === FileType.DIRECTORY) fail(Errno.PERM);
-    if (to.stat !== null) fail(Errno.EXIST);
-    w.fs.link(from.hostPath, to.hostPath);
+    mustBeNewLinkName(to.path, to.r);
+    w.fs.link(from.hostPath, to.r.hostPath);
     return Errno.SUCCESS;
   },
 
@@ -163,8 +174,8 @@ export const pathCalls: Record<string, Syscall> = {
     if (target === '') fail(Errno.NOENT);
     if (target.includes('\0')) fail(Errno.INVAL);
     if (target.startsWith('/')) fail(Errno.NOTCAPABLE, `symlink target '${target}' is absolute`);
-    const { r } = at(w, m, fd, R.PATH_SYMLINK, newPath, newLen, false);
-    if (r.stat !== null) fail(Errno.EXIST);
+    const { r, path } = at(w, m, fd, R.PATH_SYMLINK, newPath, newLen, false);
+    mustBeNewLinkName(path, r);
     if (!targetStaysInside(r.rel.slice(0, -1), target)) fail(Errno.NOTCAPABLE, `symlink target '${target}' leaves the preopen`);
     w.fs.symlink(target, r.hostPath);
     return Errno.SUCCESS;

@@ -5,16 +5,18 @@ import type { WASI } from '../wasi';
 import { readStream, wouldBlock, writeFd } from './fd';
 import type { Syscall } from './types';
 
+/** A connected socket with `rights`: EBADF, then ENOTSOCK, then ENOTCAPABLE (as POSIX and wasmtime order them). */
 function socket(w: WASI, fd: number, rights: number): FdEntry {
-  const e = w.fds.get(fd, rights);
+  const e = w.fds.get(fd);
   if (e.kind !== 'socket') fail(Errno.NOTSOCK);
-  return e;
+  return w.fds.get(fd, rights);
 }
 
 export const sockCalls: Record<string, Syscall> = {
   sock_accept(w, m, fd, flags, out) {
-    const l = w.fds.get(fd, R.SOCK_ACCEPT);
+    const l = w.fds.get(fd);
     if (!l.listener) fail(Errno.NOTSOCK);
+    w.fds.get(fd, R.SOCK_ACCEPT); // the type first, then the right (ENOTSOCK before ENOTCAPABLE)
     if (flags & ~FdFlags.NONBLOCK) fail(Errno.INVAL);
     const conn = l.listener.accept();
     if (conn === null) return wouldBlock(l, l.listener.acceptable());
