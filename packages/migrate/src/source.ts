@@ -45,6 +45,11 @@ export interface MigrateOptions {
   token: Uint8Array | null;
   /** Pre-copy memory while the program runs (default true); false: stop-and-copy. */
   precopy?: boolean;
+  /**
+   * Run the program during the pre-copy (default true). False: it stays paused from the
+   * call on (one pre-copy round; the move then happens at an exact instruction).
+   */
+  keepRunning?: boolean;
   /** Stop pre-copying after this many rounds (default 30). */
   maxRounds?: number;
   /** Stop pre-copying once a round leaves at most this many dirty pages (default 16). */
@@ -102,12 +107,13 @@ class Runner {
   ended: number | null = null;
   constructor(
     private readonly m: Machine,
-    private readonly onSlice?: (m: Machine) => void,
+    private readonly onSlice: ((m: Machine) => void) | undefined,
+    private readonly enabled: boolean,
   ) {}
 
   /** Runs for about `ms` milliseconds (or until the program blocks or ends). */
   run(ms: number): void {
-    if (this.blocked || this.ended !== null) return;
+    if (!this.enabled || this.blocked || this.ended !== null) return;
     const until = now() + ms;
     do {
       let r;
@@ -172,7 +178,7 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
     if (ch) stats.bytes = ch.sent;
     return stats;
   };
-  const runner = new Runner(m, o.onSlice);
+  const runner = new Runner(m, o.onSlice, o.keepRunning !== false);
   const id = toHex(nodeCrypto.randomBytes(16));
   let commitSent = false;
   try {
@@ -313,9 +319,12 @@ async function encodeState(m: Machine, wasi: WASI | null, moduleHash: Uint8Array
   } finally {
     mems.forEach((x, i) => (x.u8 = views[i]));
   }
-  const encoded = await encodeSnapshot({ state, wasi: wasi?.state() ?? null, meta: {} }, { moduleHash, base: { id: new Uint8Array(32), dirty: mems.map(() => []) } });
+  const encoded = await encodeSnapshot({ state, wasi: wasi?.state() ?? null, meta: {} }, { moduleHash, base: { id: PRECOPIED, dirty: mems.map(() => []) } });
   return encoded.bytes;
 }
+
+/** The 'base' of the state's snapshot body: the pages pre-copied before it (not a snapshot id). */
+const PRECOPIED = new Uint8Array(32).fill(0x50);
 
 /** Streams the target's Output frames to `sink` until its Exit. */
 async function follow(ch: Channel, sink: FollowSink): Promise<number> {
