@@ -9,6 +9,7 @@ import { collect, parseDir, parseEnv, parseListen, splitArgs } from './args';
 import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
+import { migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
 
@@ -36,6 +37,24 @@ function triggerOptions(cmd: Command): Command {
     .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal');
 }
 
+function peerOptions(cmd: Command): Command {
+  return cmd
+    .option('--token-file <FILE>', 'the shared migration secret (default: $MVVM_MIGRATION_TOKEN)')
+    .option('--insecure', 'no token: allowed only on a loopback address')
+    .option('--tls-cert <PEM>', 'TLS certificate (a server; a client presenting one)')
+    .option('--tls-key <PEM>', 'TLS private key, with --tls-cert')
+    .option('--tls-ca <PEM>', "the CA that signed the peer's certificate (a client: enables TLS)");
+}
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--after <N>', 'with --migrate-to: migrate after N instructions (counted from the start); SIGUSR2 triggers it too')
+    .option('--follow', "stream the program's output back from the target and exit with its exit code")
+    .option('--no-precopy', 'stop-and-copy: pause at once and send everything (no pre-copy rounds)')
+    .option('--ship-dir <GUEST>', "send this preopen's files with the program (written to a fresh directory on the target); repeatable", collect((v) => v), [])
+    .option('-v, --verbose', 'report the migration on stderr even when it is not a terminal');
+}
+
 function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string; deterministic?: boolean }, rest: string[] = []): Launch {
   return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke, deterministic: o.deterministic === true };
 }
@@ -47,7 +66,7 @@ export function program(setExit: (code: number) => void): Command {
     .enablePositionalOptions()
     .showHelpAfterError(false);
 
-  cli
+  const runCmd = cli
     .command('run')
     .description('run a WASI program to its end')
     .argument('<wasm>', 'the program')
@@ -56,8 +75,41 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(envOption())
     .addOption(invokeOption())
     .addOption(deterministicOption())
-    .passThroughOptions()
-    .action(async (wasm: string, args: string[], o) => setExit(await run(launchOf(wasm, o, args))));
+    .option('--migrate-to <HOST:PORT>', 'move the running program to `mvvm serve` there on SIGUSR2 or --after N')
+    .passThroughOptions();
+  peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) =>
+    setExit(o.migrateTo !== undefined ? await runMigrating(launchOf(wasm, o, args), o) : await run(launchOf(wasm, o, args))),
+  );
+
+  peerOptions(
+    cli
+      .command('serve')
+      .description('wait for migrations and run each program received (port from MIGRATION_PORT, default 9876)')
+      .option('--listen <HOST:PORT>', 'where to listen (default 127.0.0.1:$MIGRATION_PORT or 9876; port 0: any free port)')
+      .addOption(dirOption())
+      .option('--module-cache <DIR>', 'modules by SHA-256: a module found here is not sent again; received ones are added')
+      .option('--ship-root <DIR>', 'where shipped directories are written (default: the temp directory)')
+      .option('--migrate-to <HOST:PORT>', 'move each received program on again, on SIGUSR2 or --after N')
+      .option('--once', "exit after the first program received ends, with its exit code"),
+  )
+    .option('--after <N>', 'with --migrate-to: after N instructions (counted from the program start)')
+    .option('--no-precopy', 'stop-and-copy for onward migrations')
+    .option('--ship-dir <GUEST>', "onward migrations ship this preopen's files; repeatable", collect((v) => v), [])
+    .option('-v, --verbose', 'report onward migrations on stderr even when it is not a terminal')
+    .action(async (o) => setExit(await serve(o)));
+
+  peerOptions(
+    sourceOptions(
+      cli
+        .command('migrate')
+        .description('send a snapshot to `mvvm serve` on another host, which runs it (cold migration)')
+        .argument('<snapshot>')
+        .requiredOption('--to <HOST:PORT>', 'the target')
+        .requiredOption('-t, --target <wasm>', 'the program the snapshot was taken of')
+        .addOption(dirOption())
+        .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), []),
+    ),
+  ).action(async (snapshot: string, o) => setExit(await migrateSnapshot(snapshot, o)));
 
   triggerOptions(
     cli
