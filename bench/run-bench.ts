@@ -23,6 +23,9 @@
  *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
  *                     program, a generated 34,000-function module, memory growth)
  *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
+ *   --no-migrate      skip the migration section (bench/migrate: pre-copy vs stop-and-copy
+ *                     over loopback, 1/16/64/256 MiB, low and high write rates; `migrate` in --only)
+ *   --migrate-sizes=L MiB sizes of the migration section (default 1,16,64,256)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -74,6 +77,7 @@ const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
+const wantMigrate = !flag('no-migrate') && (!only || only.includes('migrate'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
 /** Kernels with float arithmetic, timed with deterministic NaNs on and off. */
@@ -599,6 +603,19 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) {
       console.log(`!!!!!!!! ERROR: the snapshot section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
+  // ---- the migration section: bench/migrate/bench-migrate.ts in its own process (up to 256 MiB memories on both sides) ----
+  if (wantMigrate) {
+    const sizes = option('migrate-sizes') ?? '1,16,64,256';
+    console.log(`\nmigrate: live migration over loopback, pre-copy vs stop-and-copy (bench/migrate; downtime = pause on the source to the commit acknowledgement; median of ${reps})`);
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'migrate/bench-migrate.ts'), `--sizes=${sizes}`, `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the migration section failed (exit ${r.status}) !!!!!!!!`);
       mismatch = true;
     }
   }
