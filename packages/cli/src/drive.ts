@@ -18,6 +18,10 @@ export interface DriveOptions {
   watchSignals?: boolean;
 }
 
+/** Set by bin/mvvm.js when a SIGUSR1 came before any run loop watched signals. */
+const PENDING_USR1 = Symbol.for('mvvm.sigusr1.pending');
+const pending = globalThis as unknown as Record<symbol, boolean | undefined>;
+
 /** Instructions between yields to the event loop. */
 const SLICE = 2_000_000;
 
@@ -29,7 +33,11 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
     if (sig === 'SIGINT' && signal === 'SIGINT') process.exit(130);
     signal = sig;
   };
-  if (o.watchSignals) for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.on(sig, onSignal);
+  if (o.watchSignals) {
+    for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.on(sig, onSignal);
+    if (pending[PENDING_USR1]) signal = 'SIGUSR1';
+    pending[PENDING_USR1] = false;
+  }
   try {
     let sinceYield = 0;
     for (;;) {
@@ -49,7 +57,7 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       try {
         r = m.step(budget);
       } catch (e) {
-        if (e instanceof WasiExit) return { kind: 'exit', code: e.code };
+        if (e instanceof WasiExit) return { kind: 'exit', code: e.code & 0xff }; // what a shell sees: -1 is 255
         throw e;
       }
       if (r.done) return { kind: 'exit', code: 0, results: r.results };

@@ -17,7 +17,10 @@ const VERSION = '0.1.0';
 const dirOption = () => new Option('-d, --dir <HOST[::GUEST]>', 'preopen a host directory (under the guest name GUEST, default HOST); repeatable').argParser(collect(parseDir)).default([]);
 // parseEnv's [key, value] is wrapped: collect() spreads an array result into the list.
 const envOption = () => new Option('-e, --env <KEY=VALUE>', 'set an environment variable; repeatable').argParser(collect((v) => [parseEnv(v)])).default([]);
-const argOption = () => new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable, commas split (MVVM's -a -g20,-n1000)").argParser(collect(splitArgs)).default([]);
+const argOption = () =>
+  new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable; commas split (MVVM's -a -g20,-n1000), spaces do not; arguments after -- go verbatim")
+    .argParser(collect((v) => splitArgs(v)))
+    .default([]);
 const invokeOption = () => new Option('--invoke <NAME>', 'call this export (numeric arguments) instead of _start');
 const deterministicOption = () =>
   new Option('--deterministic', 'canonical NaNs from float arithmetic, the same bits on every host (a snapshot keeps the mode)');
@@ -70,7 +73,17 @@ export function program(setExit: (code: number) => void): Command {
       .addOption(invokeOption())
       .addOption(deterministicOption())
       .argument('[args...]', 'more program arguments (after --)'),
-  ).action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
+  )
+    .addHelpText(
+      'after',
+      `
+Program arguments: each -a is one argument (repeatable), commas split one -a into several,
+spaces never split; everything after -- is passed verbatim (mvvm checkpoint -t P -c 1000 -- -g 12 -n 1).
+-c and -f stop the run after their checkpoint, also beside --every, unless --continue is given.
+With no trigger only SIGUSR1 or SIGINT takes a checkpoint. Exit status 3: the program ended
+and no snapshot was written (the trigger never came, or there was none).`,
+    )
+    .action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
 
   triggerOptions(
     cli
