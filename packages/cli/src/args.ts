@@ -11,7 +11,8 @@ export interface Preopen {
 export function parseDir(value: string): Preopen {
   const at = value.indexOf('::');
   const [host, guest] = at < 0 ? [value, value] : [value.slice(0, at), value.slice(at + 2)];
-  if (!host || !guest) throw new UsageError(`--dir '${value}': expected HOST or HOST::GUEST`);
+  // `a:::/d` (three colons) would be host `a`, guest `:/d`: refused, as a typo more likely than a name.
+  if (!host || !guest || host.endsWith(':') || guest.startsWith(':')) throw new UsageError(`--dir '${value}': expected HOST or HOST::GUEST`);
   return { host, guest };
 }
 

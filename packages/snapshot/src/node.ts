@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { sameBytes } from './checksum';
+import { sameBytes, toHex } from './checksum';
 import type { Codec } from './codec';
 import { CorruptSnapshotError, MissingBaseError, SnapshotError } from './errors';
 import { DecodedSnapshot, ResolvedSnapshot, decodeSnapshot, resolveChain } from './snapshot';
@@ -83,15 +83,21 @@ export async function loadChainFromFiles(path: string, bases: string[] = [], cod
     const want = chain[0].header.baseId;
     let base = candidates.find((c) => sameBytes(c.id, want));
     const hint = chain[0].meta[BASE_FILE_META];
+    let looked = '';
     if (!base && typeof hint === 'string') {
       const file = isAbsolute(hint) ? hint : join(dir, hint);
       try {
         const found = await readSnapshotFile(file, codec);
         if (sameBytes(found.id, want)) base = found;
+        else looked = `${file} is another snapshot (${toHex(found.id).slice(0, 12)})`;
         dir = dirname(file);
-      } catch {
-        /* a missing or damaged hinted file: reported as a missing base below */
+      } catch (e) {
+        looked = `looked for ${file}: ${e instanceof SnapshotError ? e.message.replace(/^cannot read snapshot \S+: /, '') : String(e)}`;
       }
+    }
+    if (!base && looked) {
+      const of = chain[0] === chain[chain.length - 1] ? path : 'its chain';
+      throw new MissingBaseError(`${of} is incremental and its base ${toHex(want).slice(0, 12)} is missing: ${looked} (or pass the base file explicitly)`);
     }
     if (!base) break; // resolveChain names the missing base
     if (chain.length > 100_000) throw new SnapshotError('incremental chain too long');
