@@ -7,10 +7,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CompiledModule, Imports, Machine, MalformedError, ValidationError } from '@mvvm/interpreter';
 import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
-import { BASE_FILE_META, loadChainFromFiles, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
+import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
 import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
 import type { Reporter } from './report';
+import { writeSnapshotFile } from './snapshot-file';
 import { callStack, namingOf } from './stack';
 
 export interface Launch {
@@ -167,7 +168,7 @@ export async function writeSnapshot(s: Session, o: WriteOptions): Promise<Encode
     compress: o.compress,
     codec: zlibCodec,
   });
-  writeFileAtomic(o.path, snap.bytes);
+  await writeSnapshotFile(o.path, snap.bytes);
   s.last = { id: snap.id, path: o.path };
   return snap;
 }
