@@ -3,9 +3,10 @@
  * trigger allows, awaits host suspensions, yields to the event loop between slices (so
  * signals get through) and turns proc_exit into an exit code.
  */
-import type { StepResult } from '@mvvm/interpreter';
+import { StepResult, Trap } from '@mvvm/interpreter';
 import { WasiExit } from '@mvvm/wasi/node';
 import type { Session } from './session';
+import { callStack, liveThread, namingOf, trapStacks } from './stack';
 import type { Trigger } from './triggers';
 
 export type Outcome = { kind: 'exit'; code: number; results?: unknown[] } | { kind: 'stopped' };
@@ -58,6 +59,7 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
         r = m.step(budget);
       } catch (e) {
         if (e instanceof WasiExit) return { kind: 'exit', code: e.code & 0xff }; // what a shell sees: -1 is 255
+        if (e instanceof Trap) trapStacks.set(e, callStack(liveThread(m), namingOf(m)));
         throw e;
       }
       if (r.done) return { kind: 'exit', code: 0, results: r.results };

@@ -11,6 +11,7 @@ import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
+import { formatStack, trapStacks } from './stack';
 
 const VERSION = '0.1.0';
 
@@ -132,7 +133,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof Trap) {
-      process.stderr.write(`mvvm: trap: ${message}\n`);
+      // The wasm call stack, innermost first, as node prints one: names, byte offsets, instructions.
+      const stack = formatStack(trapStacks.get(e) ?? []).map((l) => `    at ${l.replace(/^#\d+ /, '')}\n`);
+      process.stderr.write(`mvvm: trap: ${message}\n${stack.join('')}`);
       return 134;
     }
     process.stderr.write(`mvvm: ${message}\n`);

@@ -12,7 +12,7 @@ import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
 import type { Reporter } from './report';
 import { writeSnapshotFile } from './snapshot-file';
-import { callStack, namingOf } from './stack';
+import { callStack, liveThread, namingOf } from './stack';
 
 export interface Launch {
   wasm: string;
@@ -150,14 +150,13 @@ export interface WriteOptions {
 /** Takes a snapshot of the session now and writes it atomically. */
 export async function writeSnapshot(s: Session, o: WriteOptions): Promise<EncodedSnapshot> {
   const base = o.incremental && s.last ? s.last : null;
-  const t = s.machine.thread;
   const meta: Record<string, unknown> = {
     program: basename(s.wasmPath),
     createdAt: new Date().toISOString(),
     trigger: o.trigger,
     preopens: s.preopens,
     // Names from the name section, so `inspect` can show the stack without the module.
-    stack: callStack({ status: t.status, funcAddr: t.funcAddr, pc: t.pc, frames: t.frames.subarray(0, t.frameTop) }, namingOf(s.machine)),
+    stack: callStack(liveThread(s.machine), namingOf(s.machine)),
   };
   if (base) meta[BASE_FILE_META] = relativeHint(o.path, base.path);
   const snap = await checkpoint(s.machine, {

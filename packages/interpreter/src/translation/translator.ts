@@ -57,13 +57,21 @@ export class FunctionTranslator {
   private readonly labels: Label[] = [];
   private readonly localTypes: ValType[];
   private readonly r: ByteReader;
+  /**
+   * Per wasm instruction read: where its internal code starts, and its byte offset in the
+   * module (pairs), when asked for (`recordOffsets`): ModuleCode turns them into its pc ->
+   * wasm offset side table. Validation's throw-away translation records none.
+   */
+  readonly marks: number[] | null;
 
   constructor(
     module: Module,
     private readonly ctx: ModuleContext,
     private readonly out: CodeBuilder,
     private readonly funcIndex: number,
+    recordOffsets = false,
   ) {
+    this.marks = recordOffsets ? [] : null;
     this.v = new CodeValidator(funcIndex);
     const body = module.codes[funcIndex - ctx.numImportedFuncs];
     this.r = new ByteReader(module.bytes, body.codeStart, body.codeEnd);
@@ -80,6 +88,7 @@ export class FunctionTranslator {
     while (this.v.ctrls.length > 0) {
       if (this.r.eof) throw new MalformedError('unexpected end of function body', this.r.pos);
       this.v.offset = this.r.pos;
+      if (this.marks !== null) this.marks.push(this.out.length, this.r.pos);
       this.instruction(this.r.u8());
     }
     if (!this.r.eof) throw new MalformedError('operators remaining after end of function', this.r.pos);
