@@ -46,6 +46,7 @@ export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report:
   const outcome = await drive(s, {
     triggers: periodic ? [...oneShot, periodic] : oneShot,
     watchSignals: true,
+    progress: report.bar(),
     async onFire(reason) {
       if (periodic && reason === periodic.name) {
         const next = rotation!.next();

@@ -7,6 +7,7 @@ import { StepResult, Trap } from '@mvvm/interpreter';
 import { WasiExit } from '@mvvm/wasi/node';
 import type { Session } from './session';
 import { callStack, liveThread, namingOf, trapStacks } from './stack';
+import type { ProgressBar } from './report';
 import type { Trigger } from './triggers';
 
 export type Outcome = { kind: 'exit'; code: number; results?: unknown[] } | { kind: 'stopped' };
@@ -17,7 +18,12 @@ export interface DriveOptions {
   onFire?: (reason: string) => Promise<boolean>;
   /** Checkpoint on SIGUSR1 and SIGINT (a second SIGINT ends the process at once). */
   watchSignals?: boolean;
+  /** Shows how far the run is towards its nearest trigger, between slices (after the first second). */
+  progress?: ProgressBar | null;
 }
+
+/** Progress appears only for runs that take a while (so short runs print nothing extra). */
+const PROGRESS_AFTER_MS = 1000;
 
 /** Set by bin/mvvm.js when a SIGUSR1 came before any run loop watched signals. */
 const PENDING_USR1 = Symbol.for('mvvm.sigusr1.pending');
@@ -39,17 +45,29 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
     if (pending[PENDING_USR1]) signal = 'SIGUSR1';
     pending[PENDING_USR1] = false;
   }
+  const started = performance.now();
+  const showProgress = () => {
+    if (!o.progress || active.length === 0 || performance.now() - started < PROGRESS_AFTER_MS) return;
+    let nearest: { t: Trigger; at: number } | null = null;
+    for (const t of active) {
+      const at = t.target?.(m);
+      if (at !== undefined && (nearest === null || at < nearest.at)) nearest = { t, at };
+    }
+    o.progress.update(m.instructionCount, nearest?.at ?? null, (nearest?.t ?? active[0]).name);
+  };
   try {
     let sinceYield = 0;
     for (;;) {
       for (const t of active) {
         if (!t.fired(m)) continue;
         if (!t.repeats) active = active.filter((x) => x !== t);
+        o.progress?.stop();
         if (!(await o.onFire!(t.name))) return { kind: 'stopped' };
       }
       if (signal !== null) {
         const sig: NodeJS.Signals = signal;
         signal = null;
+        o.progress?.stop();
         if (!(await o.onFire!(sig))) return { kind: 'stopped' };
       }
       const budget = Math.max(1, Math.min(SLICE - sinceYield, ...active.map((t) => t.budget(m))));
@@ -67,10 +85,12 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       if (r.suspended) await r.until;
       if (sinceYield >= SLICE || r.suspended) {
         sinceYield = 0;
+        showProgress();
         if (o.watchSignals) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
   } finally {
+    o.progress?.stop();
     if (o.watchSignals) for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.off(sig, onSignal);
   }
 }

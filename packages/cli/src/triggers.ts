@@ -16,6 +16,8 @@ export interface Trigger {
   fired(m: Machine): boolean;
   /** Periodic triggers fire again; the others once. */
   readonly repeats: boolean;
+  /** The instruction count it fires at, when known (for the progress bar). */
+  target?(m: Machine): number;
 }
 
 export function atCount(n: number): Trigger {
@@ -24,6 +26,7 @@ export function atCount(n: number): Trigger {
     repeats: false,
     budget: (m) => Math.max(n - m.instructionCount, 0),
     fired: (m) => m.instructionCount >= n,
+    target: () => n,
   };
 }
 
@@ -33,6 +36,7 @@ export function every(n: number, from: number): Trigger {
     name: `every ${n} instructions`,
     repeats: true,
     budget: (m) => Math.max(next - m.instructionCount, 0),
+    target: () => next,
     fired(m) {
       if (m.instructionCount < next) return false;
       next += n;
