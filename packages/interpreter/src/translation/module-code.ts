@@ -58,9 +58,13 @@ export class ModuleCode {
     }
     if (this.offsets.length < this.words.length + 1) this.offsets = grown(this.offsets, this.words.length + 1, -1);
     const marks = translator.marks!;
-    for (let i = 0; i < marks.length; i += 2) {
-      // The words instruction i emitted: up to where the next one's start (none: empty range).
-      this.offsets.fill(marks[i + 1], marks[i], i + 2 < marks.length ? marks[i + 2] : t.end);
+    const n = translator.markCount;
+    const offsets = this.offsets;
+    for (let i = 0; i < n; i += 2) {
+      // The words instruction i emitted: up to the next one's start (none: an empty range).
+      const off = marks[i + 1];
+      const end = i + 2 < n ? marks[i + 2] : t.end;
+      for (let w = marks[i]; w < end; w++) offsets[w] = off;
     }
     this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
     if (this.deterministic) {
