@@ -30,11 +30,11 @@ function triggerOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output <FILE>', 'snapshot file to write', 'snapshot.mvvm')
     .option('-c, --count <N>', 'checkpoint after exactly N instructions (counted from the start of the program)')
-    .option('-f, --function <NAME|INDEX>', 'checkpoint at an entry into this function')
+    .option('-f, --function <NAME|INDEX>', 'checkpoint at an entry into this function (name-section name, demangled C++ name, export name or index)')
     .option('-x, --entry <K>', 'with -f: at the K-th entry (default 1)')
     .option('--every <N>', 'checkpoint every N instructions into numbered files (OUTPUT-1.mvvm, ...), keeping the last few')
     .option('--keep <K>', 'with --every: how many to keep', '3')
-    .option('--continue', 'keep running after the checkpoint')
+    .option('--continue', 'keep running after the -c/-f checkpoint (without it the run stops there, also beside --every)')
     .option('--incremental', 'store only the memory pages written since the previous snapshot')
     .option('--compress', 'deflate the snapshot body')
     .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal');
