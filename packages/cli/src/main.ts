@@ -11,7 +11,7 @@ import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
-import { formatStack, trapStacks } from './stack';
+import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
 
 const VERSION = '0.1.0';
 
@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof Trap) {
       // The wasm call stack, innermost first, as node prints one: names, byte offsets, instructions.
-      const stack = formatStack(trapStacks.get(e) ?? []).map((l) => `    at ${l.replace(/^#\d+ /, '')}\n`);
+      const stack = formatStack(trapStacks.get(e) ?? [], TRAP_FRAMES).map((l) => (l.startsWith('#') ? `    at ${l.replace(/^#\d+ /, '')}\n` : `    ${l}\n`));
       process.stderr.write(`mvvm: trap: ${message}\n${stack.join('')}`);
       return 134;
     }

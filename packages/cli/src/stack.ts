@@ -70,9 +70,16 @@ export function formatFrame(e: StackEntry): string {
   return `${e.name} (func ${e.func}, ${e.offset !== undefined ? `0x${e.offset.toString(16)} ${e.instr}` : `pc ${e.pc}`})`;
 }
 
-export function formatStack(stack: StackEntry[]): string[] {
-  return stack.map((e, i) => `#${i} ${formatFrame(e)}`);
+/** One line a frame; beyond `max` frames (a deep recursion), the innermost and outermost ones with a count between. */
+export function formatStack(stack: StackEntry[], max = Infinity): string[] {
+  const lines = stack.map((e, i) => `#${i} ${formatFrame(e)}`);
+  if (lines.length <= max) return lines;
+  const tail = Math.min(5, Math.floor(max / 4));
+  return [...lines.slice(0, max - tail), `... ${lines.length - max} more frames ...`, ...lines.slice(lines.length - tail)];
 }
+
+/** Frames a trap prints at the most. */
+export const TRAP_FRAMES = 40;
 
 /** The live thread's registers, in the shape callStack takes. */
 export function liveThread(machine: Machine) {

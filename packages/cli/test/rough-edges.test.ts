@@ -51,6 +51,7 @@ beforeAll(async () => {
         (if (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 1) (i64.const 0x42) (i64.const 0) (i32.const 0) (i32.const 0)) (then unreachable))
         (loop $l (br $l))))`),
   );
+  writeFileSync(join(dir, 'deep.wasm'), await wat(`(module (func $down (call $down)) (func (export "_start") (call $down)))`));
   writeFileSync(join(dir, 'loop.wasm'), await wat(`(module (memory 1) (func (export "_start") (loop $l (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1))) (br $l))))`));
 });
 
@@ -172,6 +173,17 @@ describe('wasm positions', () => {
     expect(trapBytes[offsets[2]]).toBe(0x10);
     expect(trapBytes[offsets[2] + 1]).toBe(1); // _start's second call: to middle (func 1)
     expect(offsetsOf(0x6d, 8)).toContain(offsets[0]);
+  });
+
+  test('a trap in a deep recursion prints the innermost and outermost frames with a count between', () => {
+    const r = mvvm(['run', 'deep.wasm'], dir);
+    expect(r.code).toBe(134);
+    const lines = r.stderr.toString().trimEnd().split('\n');
+    expect(lines[0]).toBe('mvvm: trap: call stack exhausted');
+    expect(lines).toHaveLength(1 + 40 + 1);
+    expect(lines[1]).toMatch(/^ {4}at down \(func 0, 0x[0-9a-f]+ call\)$/);
+    expect(lines[36]).toMatch(/^ {4}\.\.\. \d+ more frames \.\.\.$/);
+    expect(lines[lines.length - 1]).toMatch(/^ {4}at _start \(func 1, 0x[0-9a-f]+ call\)$/);
   });
 
   test('inspect (from the snapshot, and with -t) and debug show byte offsets and instruction names', () => {

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { parseCount, UsageError } from '../args';
 import { Outcome, drive } from '../drive';
 import { Session, writeSnapshot } from '../session';
-import { callStack, formatFrame, formatStack, functionName, liveThread, namingOf, trapStacks } from '../stack';
+import { TRAP_FRAMES, callStack, formatFrame, formatStack, functionName, liveThread, namingOf, trapStacks } from '../stack';
 import { atCount, atFunctionEntry } from '../triggers';
 import { formatSlot, hexdump, localTypes } from '../values';
 
@@ -90,7 +90,7 @@ export async function debug(s: Session): Promise<number> {
         } catch (e) {
           // A trap ends the program; anything else (a bad argument) leaves it where it was.
           out(`error: ${(e as Error).message}`);
-          for (const line of formatStack(trapStacks.get(e as Error) ?? [])) out(`  ${line}`);
+          for (const line of formatStack(trapStacks.get(e as Error) ?? [], TRAP_FRAMES)) out(`  ${line}`);
           if (m.thread.status === 'trapped' || m.thread.status === 'idle') exitCode = 134;
         }
       }
