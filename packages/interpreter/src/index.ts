@@ -16,6 +16,10 @@ export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
 export { instructionName } from './binary/opcode-names';
+export { INSTRUCTIONS } from './instructions';
+export type { Instruction, Immediates } from './instructions';
+export { disassemble, disassembleText } from './translation/disassemble';
+export type { DisassembledInstruction } from './translation/disassemble';
 export {
   WasmError,
   MalformedError,
