@@ -4,7 +4,8 @@
  * execution/ (store, run loop); state/ defines what a snapshot holds.
  */
 export { Machine } from './machine';
-export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports } from './machine';
+export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports, Tier } from './machine';
+export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
 export type { ExternHandle } from './execution/store';
 export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';

@@ -6,6 +6,7 @@ import { CodeValidator, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../valida
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
+import type { JitFunction } from '../execution/js-tier';
 import { BY_OP, signatureTypes } from '../instructions';
 
 /**
@@ -27,6 +28,13 @@ export interface CompiledFunction {
   numResults: number;
   /** Stack words the function may use: locals plus its deepest operand stack, ×2. */
   frameWords: number;
+  /**
+   * JS tier (execution/js-tier.ts): transfers run in this function so far (it is compiled
+   * once hot); -1 once the tier gave up on it.
+   */
+  heat: number;
+  /** Its compiled code once the JS tier compiled it (shared by the module's instances). */
+  jit: JitFunction | null;
 }
 
 /** The marks of the function being translated (reused: translation is synchronous and one at a time). */
@@ -113,6 +121,8 @@ export class FunctionTranslator {
       numLocals: this.localTypes.length,
       numResults: type.results.length,
       frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
+      heat: 0,
+      jit: null,
     };
   }
 

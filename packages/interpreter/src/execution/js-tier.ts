@@ -1,0 +1,393 @@
+/**
+ * The JS tier: a hot function's internal code compiled to JavaScript source (`new Function`,
+ * no imports, so it runs in a browser too), where the run loop's dispatch, the operand
+ * stack and the locals become JavaScript control flow and variables.
+ *
+ * It keeps every guarantee of the interpreter because compiled code never does anything
+ * the interpreter could not resume from:
+ * - It is entered by the run loop at a segment start (after a transfer) with the frame as
+ *   plain data, loads the frame's locals and operand stack into variables, and on every exit
+ *   writes them back (words below its static stack height) and hands back the exact pc.
+ * - It counts instructions per straight-line segment as the run loop does: before entering
+ *   a segment it checks that the budget covers all of it, else it exits at the segment's
+ *   start and the run loop runs the part the budget allows (so `step(n)` stays exact).
+ * - What it does not compile — calls, returns, host calls, traps, memory.grow, tables, bulk
+ *   memory — it exits before: the run loop then executes that instruction itself. A trap
+ *   is detected before the instruction changes anything, so the interpreter re-executes it
+ *   and raises the very same error; calls, suspension, breakpoints, call-depth exhaustion
+ *   and dirty-page marking of host functions are the interpreter's own.
+ * - i64 values are the interpreter's two int32 words (no BigInt); floats go through an
+ *   8-byte scratch so their bits (NaN payloads) are those the interpreter would produce,
+ *   and the rare numeric instructions run through the interpreter's own helpers.
+ * Instruction semantics come from the table of instructions (instructions.ts) where it has
+ * them (`js`), the rest are written below once for the tier.
+ */
+import { BY_OP } from '../instructions';
+import { DETERMINISTIC_OPCODE, Op, instructionLength } from '../translation/opcodes';
+import type { ModuleCode } from '../translation/module-code';
+import type { CompiledFunction } from '../translation/translator';
+import type { FuncType } from '../syntax/types';
+import { deterministicFloat } from './deterministic';
+import * as i64 from './i64';
+import { HI, LO } from './layout';
+import { rareNumeric } from './numeric';
+
+/**
+ * A compiled function. `pc` is relative to the function's entry; returns the instructions
+ * it ran, with the pc to continue at (relative) in io[0] and the new sp in io[1].
+ */
+export type JitFunction = (
+  s32: Int32Array, fp: number, pc: number, sp: number, left: number,
+  dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array, io: Int32Array,
+) => number;
+
+/** What the tier needs to know besides the code: callee types for stack heights after calls. */
+export interface JitContext {
+  funcType(funcIndex: number): FuncType;
+  type(typeIndex: number): FuncType;
+}
+
+/** Functions longer than this (code words) are left to the interpreter. */
+const MAX_WORDS = 60000;
+
+/** Rare numeric instructions run by the interpreter's rareNumeric on a scratch: [op, binary]. */
+const RARE_BINARY = new Set([0x7f, 0x80, 0x81, 0x82]);
+const RARE_UNARY = new Set([0x79, 0x7a, 0x7b, 0x90, 0x9e, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107]);
+/** i64 helpers (i64.ts) that work on two slots of a scratch. */
+const I64_HELPER: Record<number, string> = { 0x7e: 'i64Mul', 0x86: 'i64Shl', 0x87: 'i64ShrS', 0x88: 'i64ShrU', 0x89: 'i64Rotl', 0x8a: 'i64Rotr' };
+
+/** Scratch slot base (low word of scratch slot 1) and the same slot as an f64 index. */
+const B0 = 2 + LO;
+const D0 = B0 >> 1;
+
+/**
+ * The JavaScript source of `cf`'s body (already translated into `code`), or null when the
+ * tier leaves it to the interpreter. `segmentLengths` is the module code's table.
+ */
+export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: CompiledFunction, ctx: JitContext): string | null {
+  const entry = cf.entry;
+  const len = cf.end - entry;
+  if (entry < 0 || len > MAX_WORDS) return null;
+  const height = new Int32Array(len + 1).fill(-1);
+  const isEntry = new Uint8Array(len + 1);
+  const visited = new Uint8Array(len + 1);
+  const work: number[] = [];
+  const reach = (p: number, h: number): void => {
+    isEntry[p] = 1;
+    if (height[p] < 0) {
+      height[p] = h;
+      work.push(p);
+    } else if (height[p] !== h) {
+      throw new Error(`js tier: inconsistent stack height at ${p}`);
+    }
+  };
+  reach(0, 2 * cf.numLocals);
+  // Static stack heights (words above fp) at every reachable instruction.
+  while (work.length > 0) {
+    let p = work.pop()!;
+    for (;;) {
+      if (visited[p]) break;
+      visited[p] = 1;
+      const h = height[p];
+      const pc = entry + p;
+      const op = code[pc];
+      const next = p + instructionLength(code, pc);
+      const succ = (hs: number): void => {
+        if (height[next] < 0) height[next] = hs;
+      };
+      switch (op) {
+        case Op.If: reach(code[pc + 1] - entry, h - 2); reach(next, h - 2); break;
+        case Op.Br: reach(code[pc + 1] - entry, h); break;
+        case Op.BrIf: reach(code[pc + 1] - entry, h - 2); reach(next, h - 2); break;
+        case Op.BrDrop: reach(code[pc + 1] - entry, code[pc + 3] + 2 * code[pc + 2]); break;
+        case Op.BrIfDrop: reach(code[pc + 1] - entry, code[pc + 3] + 2 * code[pc + 2]); reach(next, h - 2); break;
+        case Op.BrTable: {
+          const n = code[pc + 1];
+          for (let i = 0; i <= n; i++) reach(code[pc + 2 + 3 * i] - entry, code[pc + 4 + 3 * i] + 2 * code[pc + 3 + 3 * i]);
+          break;
+        }
+        case Op.Return: case Op.Unreachable: break;
+        case Op.Call: { const t = ctx.funcType(code[pc + 1]); reach(next, h - 2 * t.params.length + 2 * t.results.length); break; }
+        case Op.CallIndirect: { const t = ctx.type(code[pc + 1]); reach(next, h - 2 - 2 * t.params.length + 2 * t.results.length); break; }
+        default: succ(h + 2 * stackEffect(op)); p = next; continue;
+      }
+      break;
+    }
+  }
+
+  const ids = new Map<number, number>();
+  for (let p = 0; p < len; p++) if (isEntry[p] && visited[p]) ids.set(p, ids.size);
+  const seg = (p: number): number => segmentLengths[entry + p];
+  const exitMid = (p: number, h: number): string => `{X=${p};H=${h};n-=${seg(p)};break main;}`;
+  const enter = (p: number, h: number): string => `if(${seg(p)}>left){X=${p};H=${h};break main;}left-=${seg(p)};n+=${seg(p)};`;
+  const jump = (p: number, h: number): string => `${enter(p, h)}B=${ids.get(p)};continue main;`;
+  const moves = (from: number, to: number, keep: number): string => {
+    let s = '';
+    if (from !== to) for (let i = 0; i < keep; i++) s += `a${to + 2 * i}=a${from + 2 * i};b${to + 2 * i}=b${from + 2 * i};`;
+    return s;
+  };
+  const scratch2 = (x: number, y: number) => `T[${B0}]=a${x};T[${B0 + HI}]=b${x};T[${B0 + 2}]=a${y};T[${B0 + 2 + HI}]=b${y};`;
+  const scratch1 = (x: number) => `T[${B0}]=a${x};T[${B0 + HI}]=b${x};`;
+  const back = (x: number) => `a${x}=T[${B0}];b${x}=T[${B0 + HI}];`;
+  const f64of = (x: number) => `(T[${B0}]=a${x},T[${B0 + HI}]=b${x},FD[${D0}])`;
+  const f32of = (x: number) => `(T[${B0}]=a${x},FS[${B0}])`;
+
+  let body = '';
+  let maxH = 2 * cf.numLocals;
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
+    if (!visited[p]) continue;
+    const id = ids.get(p);
+    if (id !== undefined) body += `case ${id}:`;
+    const pc = entry + p;
+    const op = code[pc];
+    const h = height[p];
+    if (h + 4 > maxH) maxH = h + 4;
+    const t = h - 2;
+    const s = h - 4;
+    const next = p + instructionLength(code, pc);
+    const exit = exitMid(p, h);
+    const ins = op < DETERMINISTIC_OPCODE ? BY_OP.get(op) : undefined;
+    if (ins?.js !== undefined) {
+      const binary = ins.signature!.startsWith('i32 i32');
+      const expr = ins.js.replace(/\ba\b/g, binary ? `a${s}` : `a${t}`).replace(/\bb\b/g, `a${t}`);
+      body += binary ? `a${s}=${expr};` : `a${t}=${expr};`;
+      continue;
+    }
+    if (op >= 0x28 && op <= 0x35) {
+      const sizes = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4];
+      const n = sizes[op - 0x28];
+      body += `x=(a${t}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      const get = ['getInt32', '', 'getInt32', '', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getInt32'][op - 0x28];
+      const le = n > 1 ? ',true' : '';
+      if (n === 8) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
+      else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
+      else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
+      continue;
+    }
+    if (op >= 0x36 && op <= 0x3e) {
+      const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
+      body += `x=(a${s}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
+      else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
+      body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
+      continue;
+    }
+    if (RARE_BINARY.has(op)) {
+      body += `${scratch2(s, t)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${back(s)}`;
+      continue;
+    }
+    if (RARE_UNARY.has(op)) {
+      body += `${scratch1(t)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${back(t)}`;
+      continue;
+    }
+    if (I64_HELPER[op] !== undefined) {
+      body += `${scratch2(s, t)}${I64_HELPER[op]}(T,${B0});${back(s)}`;
+      continue;
+    }
+    if (op >= DETERMINISTIC_OPCODE && op < DETERMINISTIC_OPCODE + 0x100) {
+      const w = op - DETERMINISTIC_OPCODE;
+      const binary = (w >= 0x92 && w <= 0x97) || (w >= 0xa0 && w <= 0xa5);
+      body += binary ? `${scratch2(s, t)}det(${w},T,FS,FD,${B0 + 4});${back(s)}` : `${scratch1(t)}det(${w},T,FS,FD,${B0 + 2});${back(t)}`;
+      continue;
+    }
+    const f64bin = (e: string) => `x=${f64of(s)};y=${f64of(t)};FD[${D0}]=${e};${back(s)}`;
+    const f32bin = (e: string) => `x=${f32of(s)};y=${f32of(t)};FS[${B0}]=${e};a${s}=T[${B0}];`;
+    const f64un = (e: string) => `x=${f64of(t)};FD[${D0}]=${e};${back(t)}`;
+    const f32un = (e: string) => `x=${f32of(t)};FS[${B0}]=${e};a${t}=T[${B0}];`;
+    const cmp = (lhs: string, rel: string, rhs: string) => `a${s}=${lhs}${rel}${rhs}?1:0;`;
+    switch (op) {
+      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry, h - 2)}}${enter(next, h - 2)}`; continue;
+      case Op.Br: body += jump(code[pc + 1] - entry, h); continue;
+      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry, h - 2)}}${enter(next, h - 2)}`; continue;
+      case Op.BrDrop: case Op.BrIfDrop: {
+        const keep = code[pc + 2];
+        const dst = code[pc + 3];
+        const top = op === Op.BrIfDrop ? h - 2 : h;
+        const go = moves(top - 2 * keep, dst, keep) + jump(code[pc + 1] - entry, dst + 2 * keep);
+        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next, h - 2)}` : go;
+        continue;
+      }
+      case Op.BrTable: {
+        const n = code[pc + 1];
+        body += `x=a${t}>>>0;if(x>${n})x=${n};switch(x){`;
+        for (let i = 0; i <= n; i++) {
+          const w = pc + 2 + 3 * i;
+          const keep = code[w + 1];
+          const dst = code[w + 2];
+          body += `case ${i}:{${moves(h - 2 - 2 * keep, dst, keep)}${jump(code[w] - entry, dst + 2 * keep)}}`;
+        }
+        body += '}';
+        continue;
+      }
+      case Op.Drop: continue;
+      case Op.Select: body += `if(a${t}===0){a${h - 6}=a${s};b${h - 6}=b${s};}`; continue;
+      case Op.LocalGet: body += `a${h}=a${code[pc + 1]};b${h}=b${code[pc + 1]};`; continue;
+      case Op.LocalSet: case Op.LocalTee: body += `a${code[pc + 1]}=a${t};b${code[pc + 1]}=b${t};`; continue;
+      case Op.GlobalGet: body += `x=gw[${code[pc + 1]}];a${h}=g32[x];b${h}=g32[x+${HI}];`; continue;
+      case Op.GlobalSet: body += `x=gw[${code[pc + 1]}];g32[x]=a${t};g32[x+${HI}]=b${t};`; continue;
+      case Op.MemorySize: body += `a${h}=(memSize/65536)|0;`; continue;
+      case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; continue;
+      case Op.I64Const: case Op.F64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; continue;
+      case 0x67 + 1: body += `a${t}=ctz32(a${t});`; continue;
+      case 0x67 + 2: body += `a${t}=popcnt32(a${t});`; continue;
+      case 0x6d: body += `if(a${t}===0||(a${s}===-2147483648&&a${t}===-1))${exit}a${s}=(a${s}/a${t})|0;`; continue;
+      case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; continue;
+      case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; continue;
+      case 0x70: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)%(a${t}>>>0))|0;`; continue;
+      // i64 on word pairs
+      case 0x50: body += `a${t}=(a${t}|b${t})===0?1:0;`; continue;
+      case 0x51: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?1:0;`; continue;
+      case 0x52: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?0:1;`; continue;
+      case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5a: {
+        const signed = (op & 1) === 1;
+        const ah = signed ? `b${s}` : `(b${s}>>>0)`;
+        const bh = signed ? `b${t}` : `(b${t}>>>0)`;
+        body += `c=${ah}!==${bh}?(${ah}<${bh}?-1:1):(a${s}>>>0)!==(a${t}>>>0)?((a${s}>>>0)<(a${t}>>>0)?-1:1):0;`;
+        body += `a${s}=c${op <= 0x54 ? '<' : op <= 0x56 ? '>' : op <= 0x58 ? '<=' : '>='}0?1:0;`;
+        continue;
+      }
+      case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; continue;
+      case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; continue;
+      case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; continue;
+      case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; continue;
+      case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; continue;
+      case 0xa7: continue; // i32.wrap_i64
+      case 0xac: body += `b${t}=a${t}>>31;`; continue;
+      case 0xad: body += `b${t}=0;`; continue;
+      case 0xc2: body += `a${t}=(a${t}<<24)>>24;b${t}=a${t}>>31;`; continue;
+      case 0xc3: body += `a${t}=(a${t}<<16)>>16;b${t}=a${t}>>31;`; continue;
+      case 0xc4: body += `b${t}=a${t}>>31;`; continue;
+      // f32 (bits in the low word)
+      case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: case 0x60:
+        body += `x=${f32of(s)};y=${f32of(t)};` + cmp('x', ['===', '!==', '<', '>', '<=', '>='][op - 0x5b], 'y');
+        continue;
+      case 0x8b: body += `a${t}&=0x7fffffff;`; continue;
+      case 0x8c: body += `a${t}^=-2147483648;`; continue;
+      case 0x8d: body += f32un('Math.ceil(x)'); continue;
+      case 0x8e: body += f32un('Math.floor(x)'); continue;
+      case 0x8f: body += f32un('Math.trunc(x)'); continue;
+      case 0x91: body += f32un('Math.sqrt(x)'); continue;
+      case 0x92: body += f32bin('x+y'); continue;
+      case 0x93: body += f32bin('x-y'); continue;
+      case 0x94: body += f32bin('x*y'); continue;
+      case 0x95: body += f32bin('x/y'); continue;
+      case 0x96: body += f32bin('Math.min(x,y)'); continue;
+      case 0x97: body += f32bin('Math.max(x,y)'); continue;
+      case 0x98: body += `a${s}=(a${s}&0x7fffffff)|(a${t}&-2147483648);`; continue;
+      // f64 (bits in both words)
+      case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66:
+        body += `x=${f64of(s)};y=${f64of(t)};` + cmp('x', ['===', '!==', '<', '>', '<=', '>='][op - 0x61], 'y');
+        continue;
+      case 0x99: body += `b${t}&=0x7fffffff;`; continue;
+      case 0x9a: body += `b${t}^=-2147483648;`; continue;
+      case 0x9b: body += f64un('quiet(Math.ceil(x))'); continue;
+      case 0x9c: body += f64un('quiet(Math.floor(x))'); continue;
+      case 0x9d: body += f64un('quiet(Math.trunc(x))'); continue;
+      case 0x9f: body += f64un('Math.sqrt(x)'); continue;
+      case 0xa0: body += f64bin('x+y'); continue;
+      case 0xa1: body += f64bin('x-y'); continue;
+      case 0xa2: body += f64bin('x*y'); continue;
+      case 0xa3: body += f64bin('x/y'); continue;
+      case 0xa4: body += f64bin('Math.min(x,y)'); continue;
+      case 0xa5: body += f64bin('Math.max(x,y)'); continue;
+      case 0xa6: body += `b${s}=(b${s}&0x7fffffff)|(b${t}&-2147483648);`; continue;
+      // conversions
+      case 0xb2: body += `FS[${B0}]=a${t};a${t}=T[${B0}];`; continue;
+      case 0xb3: body += `FS[${B0}]=a${t}>>>0;a${t}=T[${B0}];`; continue;
+      case 0xb6: body += `x=${f64of(t)};FS[${B0}]=x;a${t}=T[${B0}];`; continue;
+      case 0xb7: body += `FD[${D0}]=a${t};${back(t)}`; continue;
+      case 0xb8: body += `FD[${D0}]=a${t}>>>0;${back(t)}`; continue;
+      case 0xbb: body += `x=${f32of(t)};FD[${D0}]=x;${back(t)}`; continue;
+      case 0xbc: case 0xbd: case 0xbe: case 0xbf: continue; // reinterpret: same bits
+      case 0xd0: body += `a${h}=0;`; continue; // ref.null
+      case 0xd1: body += `a${t}=a${t}===0?1:0;`; continue; // ref.is_null
+    }
+    // Everything else (calls, return, unreachable, memory.grow, tables, bulk memory,
+    // ref.func): the interpreter runs it.
+    body += exit;
+    void next;
+  }
+  if (ids.size === 0) return null;
+
+  let decl = 'let B=0,H=0,L=0,X=0,n=0,x=0,y=0,c=0';
+  for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0`;
+  let dispatch = 'switch(pc){';
+  for (const [p, id] of ids) dispatch += `case ${p}:B=${id};H=${height[p]};L=${seg(p)};break;`;
+  dispatch += 'default:io[0]=pc;io[1]=sp;return 0;}';
+  let load = 'switch(H){';
+  let spill = 'switch(H){';
+  for (let o = maxH - 2; o >= 0; o -= 2) {
+    load += `case ${o + 2}:a${o}=s32[fp+${o}];b${o}=s32[fp+${o + HI}];`;
+    spill += `case ${o + 2}:s32[fp+${o}]=a${o};s32[fp+${o + HI}]=b${o};`;
+  }
+  load += '}';
+  spill += '}';
+  return (
+    `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
+    `return function jit(s32,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io){${decl};` +
+    `${dispatch}if(L>left){io[0]=pc;io[1]=sp;return 0;}left-=L;n=L;${load}` +
+    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}` +
+    `${spill}io[0]=X;io[1]=fp+H;return n;};`
+  );
+}
+
+/** Operand stack change (in slots) of the instructions without control flow. */
+function stackEffect(op: number): number {
+  switch (op) {
+    case Op.Drop: return -1;
+    case Op.Select: return -2;
+    case Op.LocalGet: case Op.GlobalGet: return 1;
+    case Op.LocalSet: case Op.GlobalSet: return -1;
+    case Op.LocalTee: case Op.TableGet: case Op.RefIsNull: return 0;
+    case Op.TableSet: return -2;
+    case Op.RefNull: return 1;
+    case Op.TableGrow: return -1;
+    case Op.TableFill: return -3;
+  }
+  const ins = BY_OP.get(op >= DETERMINISTIC_OPCODE ? op - DETERMINISTIC_OPCODE : op);
+  if (ins === undefined || ins.signature === null) throw new Error(`js tier: no stack effect for 0x${op.toString(16)}`);
+  const [pops, pushes] = ins.signature.split('->').map((side) => side.trim().split(/\s+/).filter((x) => x !== '').length);
+  return pushes - pops;
+}
+
+/** Quiets a signalling NaN as Math.ceil & co. do not (as the run loop's `quiet`). */
+function quiet(x: number): number {
+  return x === x ? x : NaN;
+}
+
+/** Builds the function from its source (throws where code generation is forbidden). */
+export function instantiateJit(source: string): JitFunction {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'i64Mul', 'i64Shl', 'i64ShrS', 'i64ShrU', 'i64Rotl', 'i64Rotr', source);
+  return make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, i64.i64Mul, i64.i64Shl, i64.i64ShrS, i64.i64ShrU, i64.i64Rotl, i64.i64Rotr) as JitFunction;
+}
+
+/** Transfers run in a function before `auto` compiles it. */
+export const HOT_THRESHOLD = 1000;
+
+/** Set once `new Function` was refused (a CSP without unsafe-eval): the interpreter runs alone. */
+let codegenForbidden = false;
+
+/**
+ * Compiles `cf` (of the module whose code is `code`) for the tier, once: afterwards its
+ * `jit` is the compiled function, or its `heat` is -1 when the tier leaves it to the
+ * interpreter. Out of the run loop's line (it is called once per function).
+ */
+export function tierUp(code: ModuleCode, cf: CompiledFunction): JitFunction | null {
+  cf.heat = -1;
+  if (codegenForbidden) return null;
+  let source: string | null;
+  try {
+    source = jitSource(code.words, code.segmentLengths, cf, code.jitContext());
+  } catch {
+    return null; // a shape the tier does not follow: the interpreter runs it
+  }
+  if (source === null) return null;
+  try {
+    cf.jit = instantiateJit(source);
+  } catch (e) {
+    if (e instanceof EvalError) codegenForbidden = true;
+    return null;
+  }
+  return cf.jit;
+}
