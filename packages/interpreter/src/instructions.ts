@@ -115,8 +115,9 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
   // Numeric: [name, signature, js]
   const numeric = (first: number, sig: string, entries: string) =>
     entries.trim().split(/\s+/).forEach((entry, i) => {
-      const [name, js] = entry.split('=');
-      add(first + i, name, 'none', sig, 1, js ? { js: js.replace(/_/g, ' ') } : {});
+      const eq = entry.indexOf('=');
+      const name = eq < 0 ? entry : entry.slice(0, eq);
+      add(first + i, name, 'none', sig, 1, eq < 0 ? {} : { js: entry.slice(eq + 1) });
     });
   numeric(0x45, 'i32 -> i32', 'i32.eqz=a===0?1:0');
   numeric(0x46, 'i32 i32 -> i32', `
