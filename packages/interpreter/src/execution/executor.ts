@@ -732,7 +732,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       let jit = cf.jit;
       if (jit === null && cf.heat >= 0 && ++cf.heat >= hot) jit = tierUp(inst.compiled.code, cf);
       if (jit !== null) {
-        done += jit(s32, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io);
+        done += jit(s32, f64, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io);
         pc = io[0] + cf.entry;
         sp = io[1];
       }

@@ -16,9 +16,9 @@
  *   is detected before the instruction changes anything, so the interpreter re-executes it
  *   and raises the very same error; calls, suspension, breakpoints, call-depth exhaustion
  *   and dirty-page marking of host functions are the interpreter's own.
- * - i64 values are the interpreter's two int32 words (no BigInt); floats go through an
- *   8-byte scratch so their bits (NaN payloads) are those the interpreter would produce,
- *   and the rare numeric instructions run through the interpreter's own helpers.
+ * - i64 values are the interpreter's two int32 words (no BigInt), f64 values doubles, f32
+ *   values their bits (arithmetic through a Float32Array scratch, as the interpreter), and
+ *   the rare numeric instructions run through the interpreter's own helpers on a scratch.
  * Instruction semantics come from the table of instructions (instructions.ts) where it has
  * them (`js`), the rest are written below once for the tier.
  */
@@ -26,7 +26,7 @@ import { BY_OP } from '../instructions';
 import { DETERMINISTIC_OPCODE, Op, instructionLength } from '../translation/opcodes';
 import type { ModuleCode } from '../translation/module-code';
 import type { CompiledFunction } from '../translation/translator';
-import type { FuncType } from '../syntax/types';
+import { FuncType, ValType } from '../syntax/types';
 import { deterministicFloat } from './deterministic';
 import * as i64 from './i64';
 import { HI, LO } from './layout';
@@ -37,7 +37,7 @@ import { rareNumeric } from './numeric';
  * it ran, with the pc to continue at (relative) in io[0] and the new sp in io[1].
  */
 export type JitFunction = (
-  s32: Int32Array, fp: number, pc: number, sp: number, left: number,
+  s32: Int32Array, f64: Float64Array, fp: number, pc: number, sp: number, left: number,
   dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array, io: Int32Array,
 ) => number;
 
@@ -45,6 +45,9 @@ export type JitFunction = (
 export interface JitContext {
   funcType(funcIndex: number): FuncType;
   type(typeIndex: number): FuncType;
+  globalType(globalIndex: number): ValType;
+  /** Params then declared locals. */
+  localTypes(funcIndex: number): ValType[];
 }
 
 /** Functions longer than this (code words) are left to the interpreter. */
@@ -63,53 +66,73 @@ const D0 = B0 >> 1;
 /**
  * The JavaScript source of `cf`'s body (already translated into `code`), or null when the
  * tier leaves it to the interpreter. `segmentLengths` is the module code's table.
+ *
+ * Every value slot (word offset o from fp, locals first) is a variable: f64 values a double
+ * `d<o>`, all others the interpreter's two words `a<o>` (low: an i32, an f32's bits, an
+ * i64's low word) and `b<o>` (an i64's high word). Slot types at each pc come from the
+ * table's signatures (the code was validated, so they agree wherever control merges).
  */
 export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: CompiledFunction, ctx: JitContext): string | null {
   const entry = cf.entry;
   const len = cf.end - entry;
   if (entry < 0 || len > MAX_WORDS) return null;
-  const height = new Int32Array(len + 1).fill(-1);
+  const NL = 2 * cf.numLocals;
+  const localF64 = ctx.localTypes(cf.funcIndex).map((t) => t === ValType.F64);
+  // Per reachable pc: the operand stack's slot types, 'd' f64, 'x' anything else.
+  const types: (string | undefined)[] = new Array(len + 1);
   const isEntry = new Uint8Array(len + 1);
   const visited = new Uint8Array(len + 1);
   const work: number[] = [];
-  const reach = (p: number, h: number): void => {
+  const reach = (p: number, ty: string): void => {
     isEntry[p] = 1;
-    if (height[p] < 0) {
-      height[p] = h;
+    if (types[p] === undefined) {
+      types[p] = ty;
       work.push(p);
-    } else if (height[p] !== h) {
-      throw new Error(`js tier: inconsistent stack height at ${p}`);
+    } else if (types[p] !== ty) {
+      throw new Error(`js tier: inconsistent stack at ${p}`);
     }
   };
-  reach(0, 2 * cf.numLocals);
-  // Static stack heights (words above fp) at every reachable instruction.
+  const kind = (t: ValType): string => (t === ValType.F64 ? 'd' : 'x');
+  const after = (ty: string, pops: number, pushes: string): string => ty.slice(0, ty.length - pops) + pushes;
+  const kept = (ty: string, dst: number, keep: number): string => ty.slice(0, (dst - NL) / 2) + ty.slice(ty.length - keep);
+  reach(0, '');
   while (work.length > 0) {
     let p = work.pop()!;
     for (;;) {
       if (visited[p]) break;
       visited[p] = 1;
-      const h = height[p];
+      const ty = types[p]!;
       const pc = entry + p;
       const op = code[pc];
       const next = p + instructionLength(code, pc);
-      const succ = (hs: number): void => {
-        if (height[next] < 0) height[next] = hs;
-      };
       switch (op) {
-        case Op.If: reach(code[pc + 1] - entry, h - 2); reach(next, h - 2); break;
-        case Op.Br: reach(code[pc + 1] - entry, h); break;
-        case Op.BrIf: reach(code[pc + 1] - entry, h - 2); reach(next, h - 2); break;
-        case Op.BrDrop: reach(code[pc + 1] - entry, code[pc + 3] + 2 * code[pc + 2]); break;
-        case Op.BrIfDrop: reach(code[pc + 1] - entry, code[pc + 3] + 2 * code[pc + 2]); reach(next, h - 2); break;
+        case Op.If: reach(code[pc + 1] - entry, after(ty, 1, '')); reach(next, after(ty, 1, '')); break;
+        case Op.Br: reach(code[pc + 1] - entry, ty); break;
+        case Op.BrIf: reach(code[pc + 1] - entry, after(ty, 1, '')); reach(next, after(ty, 1, '')); break;
+        case Op.BrDrop: reach(code[pc + 1] - entry, kept(ty, code[pc + 3], code[pc + 2])); break;
+        case Op.BrIfDrop: {
+          const popped = after(ty, 1, '');
+          reach(code[pc + 1] - entry, kept(popped, code[pc + 3], code[pc + 2]));
+          reach(next, popped);
+          break;
+        }
         case Op.BrTable: {
-          const n = code[pc + 1];
-          for (let i = 0; i <= n; i++) reach(code[pc + 2 + 3 * i] - entry, code[pc + 4 + 3 * i] + 2 * code[pc + 3 + 3 * i]);
+          const popped = after(ty, 1, '');
+          for (let i = 0, w = pc + 2; i <= code[pc + 1]; i++, w += 3) reach(code[w] - entry, kept(popped, code[w + 2], code[w + 1]));
           break;
         }
         case Op.Return: case Op.Unreachable: break;
-        case Op.Call: { const t = ctx.funcType(code[pc + 1]); reach(next, h - 2 * t.params.length + 2 * t.results.length); break; }
-        case Op.CallIndirect: { const t = ctx.type(code[pc + 1]); reach(next, h - 2 - 2 * t.params.length + 2 * t.results.length); break; }
-        default: succ(h + 2 * stackEffect(op)); p = next; continue;
+        case Op.Call: case Op.CallIndirect: {
+          const t = op === Op.Call ? ctx.funcType(code[pc + 1]) : ctx.type(code[pc + 1]);
+          reach(next, after(ty, t.params.length + (op === Op.CallIndirect ? 1 : 0), t.results.map(kind).join('')));
+          break;
+        }
+        default: {
+          const nt = stackAfter(op, pc, code, ty, localF64, ctx);
+          if (types[next] === undefined) types[next] = nt;
+          p = next;
+          continue;
+        }
       }
       break;
     }
@@ -117,49 +140,65 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
 
   const ids = new Map<number, number>();
   for (let p = 0; p < len; p++) if (isEntry[p] && visited[p]) ids.set(p, ids.size);
-  const seg = (p: number): number => segmentLengths[entry + p];
-  const exitMid = (p: number, h: number): string => `{X=${p};H=${h};n-=${seg(p)};break main;}`;
-  const enter = (p: number, h: number): string => `if(${seg(p)}>left){X=${p};H=${h};break main;}left-=${seg(p)};n+=${seg(p)};`;
-  const jump = (p: number, h: number): string => `${enter(p, h)}B=${ids.get(p)};continue main;`;
-  const moves = (from: number, to: number, keep: number): string => {
-    let s = '';
-    if (from !== to) for (let i = 0; i < keep; i++) s += `a${to + 2 * i}=a${from + 2 * i};b${to + 2 * i}=b${from + 2 * i};`;
-    return s;
+  if (ids.size === 0) return null;
+  const sigs = new Map<string, number>();
+  const sig = (ty: string): number => {
+    let e = sigs.get(ty);
+    if (e === undefined) sigs.set(ty, (e = sigs.size));
+    return e;
   };
-  const scratch2 = (x: number, y: number) => `T[${B0}]=a${x};T[${B0 + HI}]=b${x};T[${B0 + 2}]=a${y};T[${B0 + 2 + HI}]=b${y};`;
-  const scratch1 = (x: number) => `T[${B0}]=a${x};T[${B0 + HI}]=b${x};`;
-  const back = (x: number) => `a${x}=T[${B0}];b${x}=T[${B0 + HI}];`;
-  const f64of = (x: number) => `(T[${B0}]=a${x},T[${B0 + HI}]=b${x},FD[${D0}])`;
-  const f32of = (x: number) => `(T[${B0}]=a${x},FS[${B0}])`;
+  const heightOf = (ty: string): number => NL + 2 * ty.length;
+  const seg = (p: number): number => segmentLengths[entry + p];
+  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};n-=${seg(p)};break main;}`;
+  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};n+=${seg(p)};`;
+  const jump = (p: number): string => `${enter(p)}B=${ids.get(p)};continue main;`;
+  const mv = (from: number, to: number, f64: boolean): string => (f64 ? `d${to}=d${from};` : `a${to}=a${from};b${to}=b${from};`);
+  const moves = (ty: string, from: number, to: number, keep: number): string => {
+    let out = '';
+    if (from !== to) for (let i = 0; i < keep; i++) out += mv(from + 2 * i, to + 2 * i, ty[ty.length - keep + i] === 'd');
+    return out;
+  };
+  // The scratch: slot 1 (words B0, B0+HI; f64 index D0) and slot 2 (B0+2, f64 index D0+1).
+  const toScratch = (o: number, f64: boolean, k = 0): string =>
+    f64 ? `FD[${D0 + k}]=d${o};` : `T[${B0 + 2 * k}]=a${o};T[${B0 + 2 * k + HI}]=b${o};`;
+  const fromScratch = (o: number, f64: boolean): string => (f64 ? `d${o}=FD[${D0}];` : `a${o}=T[${B0}];b${o}=T[${B0 + HI}];`);
+  const f32of = (o: number) => `(T[${B0}]=a${o},FS[${B0}])`;
+  const words = new Int32Array(2);
+  const double = new Float64Array(words.buffer);
 
   let body = '';
-  let maxH = 2 * cf.numLocals;
+  let maxH = NL;
   for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
     if (!visited[p]) continue;
     const id = ids.get(p);
     if (id !== undefined) body += `case ${id}:`;
     const pc = entry + p;
     const op = code[pc];
-    const h = height[p];
+    const ty = types[p]!;
+    const h = heightOf(ty);
     if (h + 4 > maxH) maxH = h + 4;
     const t = h - 2;
     const s = h - 4;
+    const tD = ty[ty.length - 1] === 'd';
+    const sD = ty[ty.length - 2] === 'd';
     const next = p + instructionLength(code, pc);
-    const exit = exitMid(p, h);
-    const ins = op < DETERMINISTIC_OPCODE ? BY_OP.get(op) : undefined;
-    if (ins?.js !== undefined) {
+    const exit = exitMid(p);
+    const base = op >= DETERMINISTIC_OPCODE ? op - DETERMINISTIC_OPCODE : op;
+    const ins = BY_OP.get(base);
+    const resultD = ins?.signature?.endsWith('f64') === true;
+    if (op < DETERMINISTIC_OPCODE && ins?.js !== undefined) {
       const binary = ins.signature!.startsWith('i32 i32');
       const expr = ins.js.replace(/\ba\b/g, binary ? `a${s}` : `a${t}`).replace(/\bb\b/g, `a${t}`);
       body += binary ? `a${s}=${expr};` : `a${t}=${expr};`;
       continue;
     }
     if (op >= 0x28 && op <= 0x35) {
-      const sizes = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4];
-      const n = sizes[op - 0x28];
+      const n = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4][op - 0x28];
       body += `x=(a${t}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
       const get = ['getInt32', '', 'getInt32', '', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getInt32'][op - 0x28];
       const le = n > 1 ? ',true' : '';
-      if (n === 8) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
+      if (op === 0x2b) body += `d${t}=dv.getFloat64(x,true);`;
+      else if (op === 0x29) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
       else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
       else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
       continue;
@@ -167,69 +206,82 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     if (op >= 0x36 && op <= 0x3e) {
       const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
       body += `x=(a${s}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
-      if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
+      if (op === 0x39) body += `dv.setFloat64(x,d${t},true);`;
+      else if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
       else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
       body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
       continue;
     }
     if (RARE_BINARY.has(op)) {
-      body += `${scratch2(s, t)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${back(s)}`;
+      body += `${toScratch(s, false)}${toScratch(t, false, 1)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${fromScratch(s, false)}`;
       continue;
     }
     if (RARE_UNARY.has(op)) {
-      body += `${scratch1(t)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${back(t)}`;
+      body += `${toScratch(t, tD)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${fromScratch(t, resultD)}`;
       continue;
     }
     if (I64_HELPER[op] !== undefined) {
-      body += `${scratch2(s, t)}${I64_HELPER[op]}(T,${B0});${back(s)}`;
+      body += `${toScratch(s, false)}${toScratch(t, false, 1)}${I64_HELPER[op]}(T,${B0});${fromScratch(s, false)}`;
       continue;
     }
     if (op >= DETERMINISTIC_OPCODE && op < DETERMINISTIC_OPCODE + 0x100) {
-      const w = op - DETERMINISTIC_OPCODE;
-      const binary = (w >= 0x92 && w <= 0x97) || (w >= 0xa0 && w <= 0xa5);
-      body += binary ? `${scratch2(s, t)}det(${w},T,FS,FD,${B0 + 4});${back(s)}` : `${scratch1(t)}det(${w},T,FS,FD,${B0 + 2});${back(t)}`;
+      const binary = (base >= 0x92 && base <= 0x97) || (base >= 0xa0 && base <= 0xa5);
+      body += binary
+        ? `${toScratch(s, sD)}${toScratch(t, tD, 1)}det(${base},T,FS,FD,${B0 + 4});${fromScratch(s, resultD)}`
+        : `${toScratch(t, tD)}det(${base},T,FS,FD,${B0 + 2});${fromScratch(t, resultD)}`;
       continue;
     }
-    const f64bin = (e: string) => `x=${f64of(s)};y=${f64of(t)};FD[${D0}]=${e};${back(s)}`;
     const f32bin = (e: string) => `x=${f32of(s)};y=${f32of(t)};FS[${B0}]=${e};a${s}=T[${B0}];`;
-    const f64un = (e: string) => `x=${f64of(t)};FD[${D0}]=${e};${back(t)}`;
     const f32un = (e: string) => `x=${f32of(t)};FS[${B0}]=${e};a${t}=T[${B0}];`;
-    const cmp = (lhs: string, rel: string, rhs: string) => `a${s}=${lhs}${rel}${rhs}?1:0;`;
+    const REL = ['===', '!==', '<', '>', '<=', '>='];
     switch (op) {
-      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry, h - 2)}}${enter(next, h - 2)}`; continue;
-      case Op.Br: body += jump(code[pc + 1] - entry, h); continue;
-      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry, h - 2)}}${enter(next, h - 2)}`; continue;
+      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
+      case Op.Br: body += jump(code[pc + 1] - entry); continue;
+      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
       case Op.BrDrop: case Op.BrIfDrop: {
         const keep = code[pc + 2];
         const dst = code[pc + 3];
-        const top = op === Op.BrIfDrop ? h - 2 : h;
-        const go = moves(top - 2 * keep, dst, keep) + jump(code[pc + 1] - entry, dst + 2 * keep);
-        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next, h - 2)}` : go;
+        const ty2 = op === Op.BrIfDrop ? ty.slice(0, -1) : ty;
+        const go = moves(ty2, heightOf(ty2) - 2 * keep, dst, keep) + jump(code[pc + 1] - entry);
+        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next)}` : go;
         continue;
       }
       case Op.BrTable: {
         const n = code[pc + 1];
+        const ty2 = ty.slice(0, -1);
         body += `x=a${t}>>>0;if(x>${n})x=${n};switch(x){`;
         for (let i = 0; i <= n; i++) {
           const w = pc + 2 + 3 * i;
           const keep = code[w + 1];
-          const dst = code[w + 2];
-          body += `case ${i}:{${moves(h - 2 - 2 * keep, dst, keep)}${jump(code[w] - entry, dst + 2 * keep)}}`;
+          body += `case ${i}:{${moves(ty2, heightOf(ty2) - 2 * keep, code[w + 2], keep)}${jump(code[w] - entry)}}`;
         }
         body += '}';
         continue;
       }
       case Op.Drop: continue;
-      case Op.Select: body += `if(a${t}===0){a${h - 6}=a${s};b${h - 6}=b${s};}`; continue;
-      case Op.LocalGet: body += `a${h}=a${code[pc + 1]};b${h}=b${code[pc + 1]};`; continue;
-      case Op.LocalSet: case Op.LocalTee: body += `a${code[pc + 1]}=a${t};b${code[pc + 1]}=b${t};`; continue;
-      case Op.GlobalGet: body += `x=gw[${code[pc + 1]}];a${h}=g32[x];b${h}=g32[x+${HI}];`; continue;
-      case Op.GlobalSet: body += `x=gw[${code[pc + 1]}];g32[x]=a${t};g32[x+${HI}]=b${t};`; continue;
+      case Op.Select: body += `if(a${t}===0){${mv(s, h - 6, sD)}}`; continue;
+      case Op.LocalGet: body += mv(code[pc + 1], h, localF64[code[pc + 1] / 2]); continue;
+      case Op.LocalSet: case Op.LocalTee: body += mv(t, code[pc + 1], tD); continue;
+      case Op.GlobalGet:
+        body += `x=gw[${code[pc + 1]}];`;
+        body += ctx.globalType(code[pc + 1]) === ValType.F64 ? `T[${B0}]=g32[x];T[${B0 + HI}]=g32[x+${HI}];d${h}=FD[${D0}];` : `a${h}=g32[x];b${h}=g32[x+${HI}];`;
+        continue;
+      case Op.GlobalSet:
+        body += `x=gw[${code[pc + 1]}];`;
+        body += tD ? `FD[${D0}]=d${t};g32[x]=T[${B0}];g32[x+${HI}]=T[${B0 + HI}];` : `g32[x]=a${t};g32[x+${HI}]=b${t};`;
+        continue;
       case Op.MemorySize: body += `a${h}=(memSize/65536)|0;`; continue;
       case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; continue;
-      case Op.I64Const: case Op.F64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; continue;
-      case 0x67 + 1: body += `a${t}=ctz32(a${t});`; continue;
-      case 0x67 + 2: body += `a${t}=popcnt32(a${t});`; continue;
+      case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; continue;
+      case Op.F64Const: {
+        words[LO] = code[pc + 1];
+        words[LO + HI] = code[pc + 2];
+        const v = double[0];
+        body += v === v ? `d${h}=${Object.is(v, -0) ? '-0' : String(v)};` : `T[${B0}]=${code[pc + 1]};T[${B0 + HI}]=${code[pc + 2]};d${h}=FD[${D0}];`;
+        continue;
+      }
+      case 0x68: body += `a${t}=ctz32(a${t});`; continue;
+      case 0x69: body += `a${t}=popcnt32(a${t});`; continue;
       case 0x6d: body += `if(a${t}===0||(a${s}===-2147483648&&a${t}===-1))${exit}a${s}=(a${s}/a${t})|0;`; continue;
       case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; continue;
       case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; continue;
@@ -257,9 +309,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       case 0xc2: body += `a${t}=(a${t}<<24)>>24;b${t}=a${t}>>31;`; continue;
       case 0xc3: body += `a${t}=(a${t}<<16)>>16;b${t}=a${t}>>31;`; continue;
       case 0xc4: body += `b${t}=a${t}>>31;`; continue;
-      // f32 (bits in the low word)
+      // f32 (bits in the low word, arithmetic through the scratch as the interpreter's Float32Array)
       case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: case 0x60:
-        body += `x=${f32of(s)};y=${f32of(t)};` + cmp('x', ['===', '!==', '<', '>', '<=', '>='][op - 0x5b], 'y');
+        body += `x=${f32of(s)};y=${f32of(t)};a${s}=x${REL[op - 0x5b]}y?1:0;`;
         continue;
       case 0x8b: body += `a${t}&=0x7fffffff;`; continue;
       case 0x8c: body += `a${t}^=-2147483648;`; continue;
@@ -274,80 +326,97 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       case 0x96: body += f32bin('Math.min(x,y)'); continue;
       case 0x97: body += f32bin('Math.max(x,y)'); continue;
       case 0x98: body += `a${s}=(a${s}&0x7fffffff)|(a${t}&-2147483648);`; continue;
-      // f64 (bits in both words)
+      // f64 in double variables; sign-bit operations through the scratch (NaN payloads kept)
       case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66:
-        body += `x=${f64of(s)};y=${f64of(t)};` + cmp('x', ['===', '!==', '<', '>', '<=', '>='][op - 0x61], 'y');
+        body += `a${s}=d${s}${REL[op - 0x61]}d${t}?1:0;`;
         continue;
-      case 0x99: body += `b${t}&=0x7fffffff;`; continue;
-      case 0x9a: body += `b${t}^=-2147483648;`; continue;
-      case 0x9b: body += f64un('quiet(Math.ceil(x))'); continue;
-      case 0x9c: body += f64un('quiet(Math.floor(x))'); continue;
-      case 0x9d: body += f64un('quiet(Math.trunc(x))'); continue;
-      case 0x9f: body += f64un('Math.sqrt(x)'); continue;
-      case 0xa0: body += f64bin('x+y'); continue;
-      case 0xa1: body += f64bin('x-y'); continue;
-      case 0xa2: body += f64bin('x*y'); continue;
-      case 0xa3: body += f64bin('x/y'); continue;
-      case 0xa4: body += f64bin('Math.min(x,y)'); continue;
-      case 0xa5: body += f64bin('Math.max(x,y)'); continue;
-      case 0xa6: body += `b${s}=(b${s}&0x7fffffff)|(b${t}&-2147483648);`; continue;
+      case 0x99: body += `FD[${D0}]=d${t};T[${B0 + HI}]&=0x7fffffff;d${t}=FD[${D0}];`; continue;
+      case 0x9a: body += `FD[${D0}]=d${t};T[${B0 + HI}]^=-2147483648;d${t}=FD[${D0}];`; continue;
+      case 0x9b: body += `d${t}=quiet(Math.ceil(d${t}));`; continue;
+      case 0x9c: body += `d${t}=quiet(Math.floor(d${t}));`; continue;
+      case 0x9d: body += `d${t}=quiet(Math.trunc(d${t}));`; continue;
+      case 0x9f: body += `d${t}=Math.sqrt(d${t});`; continue;
+      case 0xa0: body += `d${s}=d${s}+d${t};`; continue;
+      case 0xa1: body += `d${s}=d${s}-d${t};`; continue;
+      case 0xa2: body += `d${s}=d${s}*d${t};`; continue;
+      case 0xa3: body += `d${s}=d${s}/d${t};`; continue;
+      case 0xa4: body += `d${s}=Math.min(d${s},d${t});`; continue;
+      case 0xa5: body += `d${s}=Math.max(d${s},d${t});`; continue;
+      case 0xa6:
+        body += `FD[${D0}]=d${s};FD[${D0 + 1}]=d${t};T[${B0 + HI}]=(T[${B0 + HI}]&0x7fffffff)|(T[${B0 + 2 + HI}]&-2147483648);d${s}=FD[${D0}];`;
+        continue;
       // conversions
       case 0xb2: body += `FS[${B0}]=a${t};a${t}=T[${B0}];`; continue;
       case 0xb3: body += `FS[${B0}]=a${t}>>>0;a${t}=T[${B0}];`; continue;
-      case 0xb6: body += `x=${f64of(t)};FS[${B0}]=x;a${t}=T[${B0}];`; continue;
-      case 0xb7: body += `FD[${D0}]=a${t};${back(t)}`; continue;
-      case 0xb8: body += `FD[${D0}]=a${t}>>>0;${back(t)}`; continue;
-      case 0xbb: body += `x=${f32of(t)};FD[${D0}]=x;${back(t)}`; continue;
-      case 0xbc: case 0xbd: case 0xbe: case 0xbf: continue; // reinterpret: same bits
+      case 0xb6: body += `FS[${B0}]=d${t};a${t}=T[${B0}];`; continue;
+      case 0xb7: body += `d${t}=a${t};`; continue;
+      case 0xb8: body += `d${t}=a${t}>>>0;`; continue;
+      case 0xbb: body += `d${t}=${f32of(t)};`; continue;
+      case 0xbc: case 0xbe: continue; // f32 <-> i32 reinterpret: same bits
+      case 0xbd: body += `FD[${D0}]=d${t};a${t}=T[${B0}];b${t}=T[${B0 + HI}];`; continue;
+      case 0xbf: body += `T[${B0}]=a${t};T[${B0 + HI}]=b${t};d${t}=FD[${D0}];`; continue;
       case 0xd0: body += `a${h}=0;`; continue; // ref.null
       case 0xd1: body += `a${t}=a${t}===0?1:0;`; continue; // ref.is_null
     }
     // Everything else (calls, return, unreachable, memory.grow, tables, bulk memory,
     // ref.func): the interpreter runs it.
     body += exit;
-    void next;
   }
-  if (ids.size === 0) return null;
 
-  let decl = 'let B=0,H=0,L=0,X=0,n=0,x=0,y=0,c=0';
-  for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0`;
+  const slot = (o: number, f64: boolean, load: boolean): string => {
+    if (f64) return load ? `d${o}=f64[(fp+${o})>>1];` : `f64[(fp+${o})>>1]=d${o};`;
+    return load ? `a${o}=s32[fp+${o}];b${o}=s32[fp+${o + HI}];` : `s32[fp+${o}]=a${o};s32[fp+${o + HI}]=b${o};`;
+  };
+  const stackSlots = (ty: string, load: boolean): string => {
+    let out = '';
+    for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
+    return out;
+  };
+  let decl = 'let B=0,E=0,L=0,X=0,n=0,x=0,y=0,c=0';
+  for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
-  for (const [p, id] of ids) dispatch += `case ${p}:B=${id};H=${height[p]};L=${seg(p)};break;`;
+  for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
   dispatch += 'default:io[0]=pc;io[1]=sp;return 0;}';
-  let load = 'switch(H){';
-  let spill = 'switch(H){';
-  for (let o = maxH - 2; o >= 0; o -= 2) {
-    load += `case ${o + 2}:a${o}=s32[fp+${o}];b${o}=s32[fp+${o + HI}];`;
-    spill += `case ${o + 2}:s32[fp+${o}]=a${o};s32[fp+${o + HI}]=b${o};`;
+  let loadStack = 'switch(B){';
+  for (const [p, id] of ids) if (types[p] !== '') loadStack += `case ${id}:${stackSlots(types[p]!, true)}break;`;
+  loadStack += '}';
+  let locals = '';
+  let spillLocals = '';
+  for (let o = 0; o < NL; o += 2) {
+    locals += slot(o, localF64[o / 2], true);
+    spillLocals += slot(o, localF64[o / 2], false);
   }
-  load += '}';
+  let spill = 'switch(E){';
+  for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}io[1]=fp+${heightOf(ty)};break;`;
   spill += '}';
   return (
     `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
-    `return function jit(s32,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io){${decl};` +
-    `${dispatch}if(L>left){io[0]=pc;io[1]=sp;return 0;}left-=L;n=L;${load}` +
+    `return function jit(s32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io){${decl};` +
+    `${dispatch}if(L>left){io[0]=pc;io[1]=sp;return 0;}left-=L;n=L;${locals}${loadStack}` +
     `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}` +
-    `${spill}io[0]=X;io[1]=fp+H;return n;};`
+    `${spillLocals}${spill}io[0]=X;return n;};`
   );
 }
 
-/** Operand stack change (in slots) of the instructions without control flow. */
-function stackEffect(op: number): number {
+/** The operand stack's slot types after instruction `op` (no control transfer) at `pc`. */
+function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF64: boolean[], ctx: JitContext): string {
+  const n = ty.length;
   switch (op) {
-    case Op.Drop: return -1;
-    case Op.Select: return -2;
-    case Op.LocalGet: case Op.GlobalGet: return 1;
-    case Op.LocalSet: case Op.GlobalSet: return -1;
-    case Op.LocalTee: case Op.TableGet: case Op.RefIsNull: return 0;
-    case Op.TableSet: return -2;
-    case Op.RefNull: return 1;
-    case Op.TableGrow: return -1;
-    case Op.TableFill: return -3;
+    case Op.Drop: case Op.LocalSet: case Op.GlobalSet: return ty.slice(0, n - 1);
+    case Op.Select: return ty.slice(0, n - 2);
+    case Op.LocalGet: return ty + (localF64[code[pc + 1] / 2] ? 'd' : 'x');
+    case Op.GlobalGet: return ty + (ctx.globalType(code[pc + 1]) === ValType.F64 ? 'd' : 'x');
+    case Op.LocalTee: return ty;
+    case Op.TableGet: case Op.RefIsNull: return ty.slice(0, n - 1) + 'x';
+    case Op.TableSet: return ty.slice(0, n - 2);
+    case Op.RefNull: return ty + 'x';
+    case Op.TableGrow: return ty.slice(0, n - 2) + 'x';
+    case Op.TableFill: return ty.slice(0, n - 3);
   }
   const ins = BY_OP.get(op >= DETERMINISTIC_OPCODE ? op - DETERMINISTIC_OPCODE : op);
   if (ins === undefined || ins.signature === null) throw new Error(`js tier: no stack effect for 0x${op.toString(16)}`);
-  const [pops, pushes] = ins.signature.split('->').map((side) => side.trim().split(/\s+/).filter((x) => x !== '').length);
-  return pushes - pops;
+  const [pops, pushes] = ins.signature.split('->').map((side) => side.trim().split(/\s+/).filter((x) => x !== ''));
+  return ty.slice(0, n - pops.length) + pushes.map((x) => (x === 'f64' ? 'd' : 'x')).join('');
 }
 
 /** Quiets a signalling NaN as Math.ceil & co. do not (as the run loop's `quiet`). */

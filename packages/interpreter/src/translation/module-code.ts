@@ -49,7 +49,16 @@ export class ModuleCode {
 
   /** What the JS tier needs to know of the module (execution/js-tier.ts). */
   jitContext(): JitContext {
-    return { funcType: (i) => this.ctx.funcTypes[i], type: (i) => this.module.types[i] };
+    return {
+      funcType: (i) => this.ctx.funcTypes[i],
+      type: (i) => this.module.types[i],
+      globalType: (i) => this.ctx.globals[i].valType,
+      localTypes: (funcIndex) => {
+        const types = [...this.ctx.funcTypes[funcIndex].params];
+        for (const run of this.module.codes[funcIndex - this.ctx.numImportedFuncs].locals) for (let i = 0; i < run.count; i++) types.push(run.type);
+        return types;
+      },
+    };
   }
 
   /** Translates `f` (one of this module's functions) unless it already is. */
