@@ -36,7 +36,7 @@ export interface MachineOptions {
 export type Tier = 'auto' | 'interpreter' | 'eager';
 
 /** The tier of a machine whose options name none. */
-export const DEFAULT_TIER: Tier = 'interpreter';
+export const DEFAULT_TIER: Tier = 'auto';
 
 function tierCode(tier: Tier | undefined): 0 | 1 | 2 {
   const t = tier ?? DEFAULT_TIER;

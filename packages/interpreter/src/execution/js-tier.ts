@@ -56,8 +56,6 @@ const MAX_WORDS = 60000;
 /** Rare numeric instructions run by the interpreter's rareNumeric on a scratch: [op, binary]. */
 const RARE_BINARY = new Set([0x7f, 0x80, 0x81, 0x82]);
 const RARE_UNARY = new Set([0x79, 0x7a, 0x7b, 0x90, 0x9e, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107]);
-/** i64 helpers (i64.ts) that work on two slots of a scratch. */
-const I64_HELPER: Record<number, string> = { 0x7e: 'i64Mul', 0x86: 'i64Shl', 0x87: 'i64ShrS', 0x88: 'i64ShrU', 0x89: 'i64Rotl', 0x8a: 'i64Rotr' };
 
 /** Scratch slot base (low word of scratch slot 1) and the same slot as an f64 index. */
 const B0 = 2 + LO;
@@ -220,10 +218,6 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       body += `${toScratch(t, tD)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${fromScratch(t, resultD)}`;
       continue;
     }
-    if (I64_HELPER[op] !== undefined) {
-      body += `${toScratch(s, false)}${toScratch(t, false, 1)}${I64_HELPER[op]}(T,${B0});${fromScratch(s, false)}`;
-      continue;
-    }
     if (op >= DETERMINISTIC_OPCODE && op < DETERMINISTIC_OPCODE + 0x100) {
       const binary = (base >= 0x92 && base <= 0x97) || (base >= 0xa0 && base <= 0xa5);
       body += binary
@@ -300,6 +294,23 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       }
       case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; continue;
       case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; continue;
+      case 0x7e: // i64.mul, as i64.ts's i64Mul
+        body += `x=a${s};a${s}=Math.imul(x,a${t});b${s}=(mulHighU32(x,a${t})+Math.imul(x,b${t})+Math.imul(b${s},a${t}))|0;`;
+        continue;
+      case 0x86: // i64.shl
+        body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
+        continue;
+      case 0x87: // i64.shr_s
+        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>(c-32);b${s}>>=31;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}>>=c;}`;
+        continue;
+      case 0x88: // i64.shr_u
+        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>>(c-32);b${s}=0;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}=(b${s}>>>c)|0;}`;
+        continue;
+      case 0x89: case 0x8a: // i64.rotl, i64.rotr (rotr k = rotl 64-k)
+        body += op === 0x89 ? `c=a${t}&63;` : `c=(64-(a${t}&63))&63;`;
+        body += `x=a${s};y=b${s};if(c>=32){x=b${s};y=a${s};c-=32;}`;
+        body += `if(c!==0){a${s}=(x<<c)|(y>>>(32-c));b${s}=(y<<c)|(x>>>(32-c));}else{a${s}=x;b${s}=y;}`;
+        continue;
       case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; continue;
       case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; continue;
       case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; continue;
@@ -427,8 +438,8 @@ function quiet(x: number): number {
 /** Builds the function from its source (throws where code generation is forbidden). */
 export function instantiateJit(source: string): JitFunction {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'i64Mul', 'i64Shl', 'i64ShrS', 'i64ShrU', 'i64Rotl', 'i64Rotr', source);
-  return make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, i64.i64Mul, i64.i64Shl, i64.i64ShrS, i64.i64ShrU, i64.i64Rotl, i64.i64Rotr) as JitFunction;
+  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'mulHighU32', source);
+  return make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, i64.mulHighU32) as JitFunction;
 }
 
 /** Transfers run in a function before `auto` compiles it. */
