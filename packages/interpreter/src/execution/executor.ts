@@ -732,9 +732,17 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       let jit = cf.jit;
       if (jit === null && cf.heat >= 0 && ++cf.heat >= hot) jit = tierUp(inst.compiled.code, cf);
       if (jit !== null) {
-        done += jit(s32, f64, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io);
-        pc = io[0] + cf.entry;
+        done += jit(s32, f64, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io, frameTop, 0, funcAddr, inst, functions, t);
+        pc = io[0];
         sp = io[1];
+        if (io[2] !== fp || io[3] !== funcAddr) {
+          // It stopped in a compiled callee (same instance): its frame is the current one.
+          fp = io[2];
+          funcAddr = io[3];
+          frameTop = io[4];
+          func = functions[funcAddr];
+          numResults = func.compiled!.numResults;
+        }
       }
     }
     segStart = pc;

@@ -26,6 +26,8 @@ import { BY_OP } from '../instructions';
 import { DETERMINISTIC_OPCODE, Op, instructionLength } from '../translation/opcodes';
 import type { ModuleCode } from '../translation/module-code';
 import type { CompiledFunction } from '../translation/translator';
+import type { FunctionInstance, ModuleInstance } from './runtime';
+import type { Thread } from './thread';
 import { FuncType, ValType } from '../syntax/types';
 import { deterministicFloat } from './deterministic';
 import * as i64 from './i64';
@@ -34,12 +36,25 @@ import { rareNumeric } from './numeric';
 
 /**
  * A compiled function. `pc` is relative to the function's entry; returns the instructions
- * it ran, with the pc to continue at (relative) in io[0] and the new sp in io[1].
+ * it ran. When it hands control back (io[5] = 0) the registers to continue with are in io:
+ * pc (absolute), sp, fp, function address and frameTop — the frame of a compiled callee
+ * when one was running (its callers wrote their frames too). io[5] = 1: called by compiled
+ * code (depth > 0), it returned, its results at fp.
  */
 export type JitFunction = (
   s32: Int32Array, f64: Float64Array, fp: number, pc: number, sp: number, left: number,
   dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array, io: Int32Array,
+  frameTop: number, depth: number, self: number, inst: ModuleInstance, functions: FunctionInstance[], t: Thread,
 ) => number;
+
+/**
+ * Compiled code calls compiled code on the JavaScript stack while the callers' frames weigh
+ * less than this (a frame weighs 64 + 2 per stack word its variables hold), then hands the
+ * call to the run loop, which starts over from an empty JavaScript stack: the call depth
+ * limit stays the interpreter's (an ExhaustionError at the configured depth) and a deep
+ * recursion of big frames never meets the engine's own stack limit (a RangeError).
+ */
+const MAX_JS_WEIGHT = 12000;
 
 /** What the tier needs to know besides the code: callee types for stack heights after calls. */
 export interface JitContext {
@@ -164,6 +179,11 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   const words = new Int32Array(2);
   const double = new Float64Array(words.buffer);
 
+  /** Loads (or stores) slot o from (to) the frame, at word offset `at` from fp (default o). */
+  const slot = (o: number, f64: boolean, load: boolean, at = o): string => {
+    if (f64) return load ? `d${o}=f64[(fp+${at})>>1];` : `f64[(fp+${at})>>1]=d${o};`;
+    return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
+  };
   let body = '';
   let maxH = NL;
   for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
@@ -250,6 +270,33 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
           body += `case ${i}:{${moves(ty2, heightOf(ty2) - 2 * keep, code[w + 2], keep)}${jump(code[w] - entry)}}`;
         }
         body += '}';
+        continue;
+      }
+      case Op.Return: {
+        // Called by compiled code: the results go to fp and the caller takes them from there.
+        const r = cf.numResults;
+        let out = '';
+        for (let i = 0; i < r; i++) out += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
+        body += `if(depth>0){${out}io[5]=1;return n;}${exit}`;
+        continue;
+      }
+      case Op.Call: {
+        const callee = ctx.funcType(code[pc + 1]);
+        const P = callee.params.length;
+        const R = callee.results.length;
+        const at = h - 2 * P; // the callee's fp, from ours
+        const rest = ty.slice(0, ty.length - P);
+        let args = '';
+        for (let i = 0; i < P; i++) args += slot(at + 2 * i, ty[ty.length - P + i] === 'd', false);
+        let results = '';
+        for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
+        body +=
+          `x=inst.funcAddrs[${code[pc + 1]}];fn=functions[x];cc=fn.compiled;` +
+          `if(cc===null||fn.instance!==inst||cc.jit===null||x===t.breakAddr||depth>=${MAX_JS_WEIGHT}||frameTop>=t.maxCallDepth*3||fp+${at}+cc.frameWords>=t.stackWords)${exit}` +
+          `${args}for(y=(fp+${at + 2 * P})&~1,c=(fp+${at}+2*cc.numLocals)&~1;y<c;y++)s32[y]=0;` +
+          `t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;` +
+          `y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
+          `n+=y;left-=y;if(io[5]!==1){X=-1;E=${sig(rest)};break main;}${results}${enter(next)}`;
         continue;
       }
       case Op.Drop: continue;
@@ -374,20 +421,17 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     body += exit;
   }
 
-  const slot = (o: number, f64: boolean, load: boolean): string => {
-    if (f64) return load ? `d${o}=f64[(fp+${o})>>1];` : `f64[(fp+${o})>>1]=d${o};`;
-    return load ? `a${o}=s32[fp+${o}];b${o}=s32[fp+${o + HI}];` : `s32[fp+${o}]=a${o};s32[fp+${o + HI}]=b${o};`;
-  };
   const stackSlots = (ty: string, load: boolean): string => {
     let out = '';
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  let decl = 'let B=0,E=0,L=0,X=0,n=0,x=0,y=0,c=0';
+  let decl = 'let B=0,E=0,L=0,X=0,H=0,n=0,x=0,y=0,c=0,fn=null,cc=null';
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
   for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
-  dispatch += 'default:io[0]=pc;io[1]=sp;return 0;}';
+  const handBack = (pc: string, sp: string) => `io[0]=${pc};io[1]=${sp};io[2]=fp;io[3]=self;io[4]=frameTop;io[5]=0;`;
+  dispatch += `default:${handBack(`${entry}+pc`, 'sp')}return 0;}`;
   let loadStack = 'switch(B){';
   for (const [p, id] of ids) if (types[p] !== '') loadStack += `case ${id}:${stackSlots(types[p]!, true)}break;`;
   loadStack += '}';
@@ -398,14 +442,14 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     spillLocals += slot(o, localF64[o / 2], false);
   }
   let spill = 'switch(E){';
-  for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}io[1]=fp+${heightOf(ty)};break;`;
+  for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
   return (
     `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
-    `return function jit(s32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io){${decl};` +
-    `${dispatch}if(L>left){io[0]=pc;io[1]=sp;return 0;}left-=L;n=L;${locals}${loadStack}` +
+    `const WEIGHT=${64 + 2 * maxH};return function jit(s32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t){${decl};` +
+    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
     `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}` +
-    `${spillLocals}${spill}io[0]=X;return n;};`
+    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;};`
   );
 }
 
