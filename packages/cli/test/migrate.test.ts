@@ -79,10 +79,11 @@ test('chained A -> B -> C -> A with --follow: the source sees one whole run and 
   const p = programs[1];
   const { ref, total } = reference(p);
   const dir = workdir();
+  // Stop-and-copy hops: each move happens at its trigger (a pre-copy lets the program run on, and maybe end before a hop).
   const back = await serve([...INSECURE, '--once'], dir);
-  const c = await serve([...INSECURE, '--once', '--migrate-to', `127.0.0.1:${back.port}`, '--after', String(Math.floor(total * 0.6))], dir);
-  const b = await serve([...INSECURE, '--once', '--migrate-to', `127.0.0.1:${c.port}`, '--after', String(Math.floor(total * 0.4))], dir);
-  const a = spawnMvvm(['run', '--migrate-to', `127.0.0.1:${b.port}`, ...INSECURE, '--after', String(Math.floor(total * 0.2)), '--follow', ...p.args], dir);
+  const c = await serve([...INSECURE, '--once', '--no-precopy', '--migrate-to', `127.0.0.1:${back.port}`, '--after', String(Math.floor(total * 0.6))], dir);
+  const b = await serve([...INSECURE, '--once', '--no-precopy', '--migrate-to', `127.0.0.1:${c.port}`, '--after', String(Math.floor(total * 0.4))], dir);
+  const a = spawnMvvm(['run', '--migrate-to', `127.0.0.1:${b.port}`, ...INSECURE, '--after', String(Math.floor(total * 0.2)), '--no-precopy', '--follow', ...p.args], dir);
   const s = await finished(a);
   expect(s.code).toBe(ref.code);
   expect(s.stdout).toBe(ref.stdout.toString());
@@ -97,7 +98,7 @@ test('--ship-dir: a target without the files gets them (checksummed, in a fresh 
   const shipRoot = join(dir, 'ship');
   mkdirSync(shipRoot);
   const target = await serve([...INSECURE, '--once', '--ship-root', shipRoot], workdir());
-  const source = spawnMvvm(['run', '--migrate-to', `127.0.0.1:${target.port}`, ...INSECURE, '--after', String(Math.floor(total / 2)), '--ship-dir', '/data', '--follow', '-v', ...p.args], dir);
+  const source = spawnMvvm(['run', '--migrate-to', `127.0.0.1:${target.port}`, ...INSECURE, '--after', String(Math.floor(total / 2)), '--no-precopy', '--ship-dir', '/data', '--follow', '-v', ...p.args], dir);
   const s = await finished(source);
   const t = await finished(target);
   expect(t.stderr).toMatch(/files shipped/);
