@@ -63,6 +63,12 @@ export class FunctionTranslator {
     private readonly ctx: ModuleContext,
     private readonly out: CodeBuilder,
     private readonly funcIndex: number,
+    /**
+     * Told, for every wasm instruction that emits code, where its code starts and the
+     * operand types below it (the restore-time check of a machine state uses it; the
+     * translation for running passes none).
+     */
+    private readonly onInstruction?: (at: number, operands: readonly ValType[] | null) => void,
   ) {
     this.v = new CodeValidator(funcIndex);
     const body = module.codes[funcIndex - ctx.numImportedFuncs];
@@ -80,7 +86,15 @@ export class FunctionTranslator {
     while (this.v.ctrls.length > 0) {
       if (this.r.eof) throw new MalformedError('unexpected end of function body', this.r.pos);
       this.v.offset = this.r.pos;
-      this.instruction(this.r.u8());
+      if (this.onInstruction === undefined) this.instruction(this.r.u8());
+      else {
+        const at = this.out.length;
+        // Code emitted in an unreachable stretch (an `end` reached only by branches) runs at
+        // the label's height, not at what the validator holds there: unknown.
+        const operands = this.v.top.unreachable ? null : (this.v.vals.slice() as ValType[]);
+        this.instruction(this.r.u8());
+        if (this.out.length > at) this.onInstruction(at, operands);
+      }
     }
     if (!this.r.eof) throw new MalformedError('operators remaining after end of function', this.r.pos);
     return {
@@ -93,6 +107,11 @@ export class FunctionTranslator {
       numResults: type.results.length,
       frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
     };
+  }
+
+  /** The types of the function's locals (params first). */
+  get locals(): readonly ValType[] {
+    return this.localTypes;
   }
 
   /** True while the current position can't be reached: emit nothing. */
