@@ -14,7 +14,7 @@ import { evalConst } from '../execution/instantiate';
 import { MAX_PAGES, MAX_TABLE_ENTRIES, ModuleInstance } from '../execution/runtime';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, MAX_LIMITS, RETURN_TO_HOST, ThreadLimits } from '../execution/thread';
-import { FuncType, ValType } from '../syntax/types';
+import { FuncType, ValType, entityTypes } from '../syntax/types';
 import { CodeBuilder } from '../translation/code-builder';
 import { Op, instructionLength } from '../translation/opcodes';
 import { FunctionTranslator } from '../translation/translator';
@@ -103,9 +103,8 @@ function shapes(instance: ModuleInstance): (funcAddr: number) => FunctionShape |
 export function checkMachineState(store: Store, instance: ModuleInstance, state: Record<string, unknown>): void {
   const m = instance.compiled.module;
   const nFuncs = store.functions.length;
-  // Declared limits in address order: imported entities first (restore gives none but functions).
-  const memoryTypes = [...m.imports.flatMap((imp) => (imp.desc.kind === 'memory' ? [imp.desc.type] : [])), ...m.memories];
-  const tableTypes = [...m.imports.flatMap((imp) => (imp.desc.kind === 'table' ? [imp.desc.type] : [])), ...m.tables];
+  // Declared limits in address order (restore links no imports but functions: addresses are indices).
+  const { memories: memoryTypes, tables: tableTypes } = entityTypes(m);
 
   // Memories: count, then each size within the module's limits, before anything is copied.
   const memories = state.memories;
