@@ -3,13 +3,14 @@
  * the module, WASI state checked, machine state checked, then run). The bodies are of real
  * programs taken mid-run: pages.wasm and features.wasm (machine only) and the wasi-journal
  * example (machine and WASI state, over the in-memory host). One CBOR field is altered per
- * case (a value nudged or replaced, a field dropped or retyped, a byte string cut or grown,
+ * case (a value nudged or replaced, a field or list element dropped, a field retyped, a byte string cut or grown,
  * a word of the stack, frames, globals or a table changed) and every checksum recomputed.
  *
  * Every case must end in one of:
  * - refused: a project error class (SnapshotError, WasmError, WasiRestoreError);
  * - same: runs to the end with the original's results and output;
- * - different: for a change of a value only (a number for a number, a word of the stack):
+ * - different: for a change of a value only (a number for a number, a word of the stack, an
+ *   element fewer in a list):
  *   such a state can be a valid other state, so it may run to another end, trap with a
  *   Trap, or use up its instruction budget; never with any other exception.
  * A change of shape (a field dropped or retyped, a byte string resized, a version) must be
@@ -140,7 +141,7 @@ function checkAllocation(p: Program, m: Machine): void {
 
 // ---- mutation ----
 
-type Slot = { path: string; get: () => unknown; set: (v: unknown) => void; drop: () => void };
+type Slot = { path: string; inList: boolean; get: () => unknown; set: (v: unknown) => void; drop: () => void };
 
 /** Every value of the decoded body with a way to replace it; memory page contents are not descended into. */
 function slots(node: unknown, path: string, out: Slot[]): Slot[] {
@@ -151,6 +152,7 @@ function slots(node: unknown, path: string, out: Slot[]): Slot[] {
     const here = `${path}.${key}`;
     out.push({
       path: here,
+      inList: isArray,
       get: () => container[key],
       set: (v) => (container[key] = v),
       drop: () => (isArray ? (container as unknown as unknown[]).splice(Number(key), 1) : delete container[key]),
@@ -199,6 +201,7 @@ function mutate(plain: Uint8Array, random: () => number): Mutation {
   let what: string;
   if (r < 0.15) {
     slot.drop();
+    valueOnly = slot.inList; // a list one shorter (an fd fewer, an arg fewer) may be a valid state; a missing field is not
     what = `drop ${slot.path}`;
   } else if (r < 0.35 && typeof old === 'number') {
     slot.set(old + (random() < 0.5 ? 1 : -1) * (1 + Math.floor(random() * 4)));
