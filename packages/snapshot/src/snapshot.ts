@@ -164,6 +164,9 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
     throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
   }
   checkBodyBounds(parsed.data.machine, bounds);
+  if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
+    throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
+  }
   return {
     id: await sha256(bytes.subarray(0, length)),
     header,

@@ -24,9 +24,9 @@ import { join } from 'node:path';
 import { Decoder, Encoder } from 'cbor-x';
 import { MAX_LIMITS, Machine, Trap, WasmError, entityTypes } from '@mvvm/interpreter';
 import { MemoryFs, OutputSink, WASI, WasiRestoreError, checkState, memoryHost } from '@mvvm/wasi';
-import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine, sha256, snapshotBounds } from '@mvvm/snapshot';
-import { decodeHeader, encodeHeader } from '../src/header';
-import { rng } from './helpers';
+import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
+import { decodeHeader } from '../src/header';
+import { bodySlots, reseal, rng } from './helpers';
 
 const CASES = Number(process.env.RESTORE_FUZZ_CASES ?? 1000);
 const SEED = Number(process.env.RESTORE_FUZZ_SEED ?? 0x7e57ab1e);
@@ -141,27 +141,6 @@ function checkAllocation(p: Program, m: Machine): void {
 
 // ---- mutation ----
 
-type Slot = { path: string; inList: boolean; get: () => unknown; set: (v: unknown) => void; drop: () => void };
-
-/** Every value of the decoded body with a way to replace it; memory page contents are not descended into. */
-function slots(node: unknown, path: string, out: Slot[]): Slot[] {
-  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return out;
-  const container = node as Record<string, unknown>;
-  for (const key of Object.keys(container)) {
-    const isArray = Array.isArray(container);
-    const here = `${path}.${key}`;
-    out.push({
-      path: here,
-      inList: isArray,
-      get: () => container[key],
-      set: (v) => (container[key] = v),
-      drop: () => (isArray ? (container as unknown as unknown[]).splice(Number(key), 1) : delete container[key]),
-    });
-    if (!(key === 'data' && path.includes('memories'))) slots(container[key], here, out);
-  }
-  return out;
-}
-
 const WEIRD: unknown[] = [-1, 0, 1, 2, 3, 7, 255, 2 ** 16, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, -(2 ** 31) - 1, 2 ** 53, 1e300, 0.5, NaN, Infinity, '', 'x', '..', '/etc/passwd', 'running', 'done', 'suspended', null, true, [], {}, [0], new Uint8Array(3), new Uint8Array(8), new Uint8Array(65536)];
 const WORDS = [0, 1, -1, 2, 3, 4, 7, 8, 16, 100, 1000, 65536, 0x7fffffff, -0x80000000, 12345678];
 
@@ -179,7 +158,7 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 function mutate(plain: Uint8Array, random: () => number): Mutation {
   const tree = decoder.decode(plain);
-  const all = slots(tree, '', []);
+  const all = bodySlots(tree);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const words = all.filter((s) => ArrayBuffer.isView(s.get()) && (s.get() as Uint8Array).length >= 4 && !s.path.includes('.data.'));
   if (random() < 0.4 && words.length > 0) {
@@ -222,15 +201,6 @@ function mutate(plain: Uint8Array, random: () => number): Mutation {
   // The versions and the module's identity are not values of a state.
   if (/\.(version|translatorVersion|moduleFingerprint)$/.test(slot.path) && slot.path.startsWith('.machine')) valueOnly = false;
   return { body: encoder.encode(tree), valueOnly, what };
-}
-
-async function reseal(snapshot: Uint8Array, body: Uint8Array): Promise<Uint8Array> {
-  const { header } = decodeHeader(snapshot);
-  const head = encodeHeader({ ...header, compressed: false, bodyHash: await sha256(body), storedLength: body.length, decodedLength: body.length });
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
 }
 
 const isProjectError = (e: unknown) => e instanceof SnapshotError || e instanceof WasmError || e instanceof WasiRestoreError;
