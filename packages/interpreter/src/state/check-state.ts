@@ -85,7 +85,7 @@ function shapes(instance: ModuleInstance): (funcAddr: number) => FunctionShape |
     code.translate(f); // the restored stack runs this code
     const out = new CodeBuilder();
     const operands = new Map<number, readonly ValType[] | null>();
-    const translator = new FunctionTranslator(module, ctx, out, index, (at, types) => operands.set(at, types));
+    const translator = new FunctionTranslator(module, ctx, out, index, false, (at, types) => operands.set(at, types));
     const t = translator.translate();
     const words = out.words.slice(0, out.length);
     const starts = new Set<number>();
