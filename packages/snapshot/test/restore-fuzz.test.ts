@@ -15,7 +15,8 @@
  *   Trap, or use up its instruction budget; never with any other exception.
  * A change of shape (a field dropped or retyped, a byte string resized, a version) must be
  * refused or run the same. No case may allocate beyond the module's limits (checked on every
- * restored machine) or run past its budget (no hang).
+ * restored machine), run past its budget (no hang), or reach a host path outside the granted
+ * preopen (the in-memory host is wrapped to fail the test on any such path).
  *
  * Seeded; RESTORE_FUZZ_CASES scales the run (default 1000), RESTORE_FUZZ_SEED changes it.
  */
@@ -106,7 +107,7 @@ async function restoreAndRun(p: Program, bytes: Uint8Array, budget: number): Pro
   }
   const fs = p.fs.clone();
   const out = new OutputSink();
-  const wasi = WASI.restore(checkState(resolved.wasi), { preopens: { '/data': '/root/data' }, host: memoryHost(fs), stdout: out, stderr: new OutputSink() });
+  const wasi = WASI.restore(checkState(resolved.wasi), { preopens: { '/data': '/root/data' }, host: memoryHost(insidePreopen(fs)), stdout: out, stderr: new OutputSink() });
   try {
     const m = await restoreMachine(p.wasm, resolved, wasi.getImports());
     checkAllocation(p, m);
@@ -124,6 +125,27 @@ async function restoreAndRun(p: Program, bytes: Uint8Array, budget: number): Pro
   } finally {
     wasi.close();
   }
+}
+
+/** Host paths outside the granted preopen that a case reached (the WASI layer may turn the spy's error into a refusal). */
+const escapes: string[] = [];
+
+/** `fs`, refusing and recording in `escapes` every host path outside the granted preopen /root/data. */
+function insidePreopen(fs: MemoryFs): MemoryFs {
+  const spy = Object.create(fs) as MemoryFs;
+  for (const op of ['lstat', 'open', 'readdir', 'readlink', 'mkdir', 'rmdir', 'unlink', 'symlink', 'utimes'] as const) {
+    spy[op] = ((path: string, ...rest: unknown[]) => {
+      if (path !== '/root/data' && !path.startsWith('/root/data/')) throw new Error(`host path outside the preopen: ${escapes[escapes.push(`${op} ${path}`) - 1]}`);
+      return (fs[op] as (...a: unknown[]) => unknown).call(fs, path, ...rest);
+    }) as never;
+  }
+  for (const op of ['rename', 'link'] as const) {
+    spy[op] = ((a: string, b: string) => {
+      for (const path of [a, b]) if (!path.startsWith('/root/data/')) throw new Error(`host path outside the preopen: ${escapes[escapes.push(`${op} ${path}`) - 1]}`);
+      return fs[op](a, b);
+    }) as never;
+  }
+  return spy;
 }
 
 /** The restored machine holds no more than its module allows. */
@@ -236,6 +258,7 @@ test(`${CASES} crafted, checksummed snapshot bodies: refused, or run the same (o
       outcome = trap ? 'trapped' : 'refused';
       if (!trap) refusedBy[(e as Error).constructor.name] = (refusedBy[(e as Error).constructor.name] ?? 0) + 1;
     }
+    if (escapes.length > 0) throw new Error(`case ${i} (${p.name}, ${m.what}): reached ${escapes.join(', ')}`);
     if (!m.valueOnly && outcome !== 'refused' && outcome !== 'same') {
       throw new Error(`case ${i} (${p.name}, ${m.what}): a change of shape was ${outcome}, not refused`);
     }
