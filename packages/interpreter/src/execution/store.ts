@@ -32,6 +32,8 @@ export class Store {
   private readonly typeIds = new Map<string, number>();
   private readonly funcRefs = new Map<number, FuncRef>();
   readonly thread: Thread;
+  /** The JS tier (execution/js-tier.ts): 0 off (interpreter only), 1 hot functions, 2 every function. */
+  tier: 0 | 1 | 2 = 0;
 
   constructor(limits: Partial<ThreadLimits> = {}) {
     this.thread = new Thread({ ...DEFAULT_LIMITS, ...limits });
