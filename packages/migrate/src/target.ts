@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Imports, Machine } from '@mvvm/interpreter';
-import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
+import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, snapshotBounds, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
 import { WASI, checkState } from '@mvvm/wasi/node';
 import {
   Channel,
@@ -116,6 +116,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     table.set(id, 'receiving', () => ch.destroy());
     const module = await obtainModule(ch, offer, o, timeout);
     await prepareCodec(); // not during the source's pause
+    const bounds = await snapshotBounds(module); // what the state may hold for this module
     const compiled = Machine.compile(module);
     const declared = compiled.module.memories;
     const bound = Math.min(o.maxPages ?? 65536, declared[0]?.limits.max ?? 65536);
@@ -188,7 +189,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     }
 
     // Validate and build everything, as a snapshot restore does, before saying Ready.
-    const decoded = await decodeSnapshot(stateBytes);
+    const decoded = await decodeSnapshot(stateBytes, { bounds });
     if (!sameBytes(decoded.header.moduleHash, fromHex(offer.moduleHash))) throw new RefusedError('the state belongs to another module than the one offered');
     if (decoded.machine.memories.length !== declared.length) throw new RefusedError('the state has another memory count than the module');
     const memories = decoded.machine.memories.map((sm) => {
