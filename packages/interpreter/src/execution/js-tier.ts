@@ -184,12 +184,13 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     if (f64) return load ? `d${o}=f64[(fp+${at})>>1];` : `f64[(fp+${at})>>1]=d${o};`;
     return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
   };
-  let body = '';
   let maxH = NL;
-  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
-    if (!visited[p]) continue;
-    const id = ids.get(p);
-    if (id !== undefined) body += `case ${id}:`;
+  /**
+   * The JavaScript of the (reachable) instruction at p; `jump(q)` is how a branch to q
+   * continues there once the budget for q's segment was taken.
+   */
+  const emit = (p: number, jump: (q: number) => string): string => {
+    let body = '';
     const pc = entry + p;
     const op = code[pc];
     const ty = types[p]!;
@@ -208,7 +209,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       const binary = ins.signature!.startsWith('i32 i32');
       const expr = ins.js.replace(/\ba\b/g, binary ? `a${s}` : `a${t}`).replace(/\bb\b/g, `a${t}`);
       body += binary ? `a${s}=${expr};` : `a${t}=${expr};`;
-      continue;
+      return body;
     }
     if (op >= 0x28 && op <= 0x35) {
       const n = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4][op - 0x28];
@@ -219,7 +220,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       else if (op === 0x29) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
       else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
       else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
-      continue;
+      return body;
     }
     if (op >= 0x36 && op <= 0x3e) {
       const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
@@ -228,37 +229,37 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       else if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
       else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
       body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
-      continue;
+      return body;
     }
     if (RARE_BINARY.has(op)) {
       body += `${toScratch(s, false)}${toScratch(t, false, 1)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${fromScratch(s, false)}`;
-      continue;
+      return body;
     }
     if (RARE_UNARY.has(op)) {
       body += `${toScratch(t, tD)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${fromScratch(t, resultD)}`;
-      continue;
+      return body;
     }
     if (op >= DETERMINISTIC_OPCODE && op < DETERMINISTIC_OPCODE + 0x100) {
       const binary = (base >= 0x92 && base <= 0x97) || (base >= 0xa0 && base <= 0xa5);
       body += binary
         ? `${toScratch(s, sD)}${toScratch(t, tD, 1)}det(${base},T,FS,FD,${B0 + 4});${fromScratch(s, resultD)}`
         : `${toScratch(t, tD)}det(${base},T,FS,FD,${B0 + 2});${fromScratch(t, resultD)}`;
-      continue;
+      return body;
     }
     const f32bin = (e: string) => `x=${f32of(s)};y=${f32of(t)};FS[${B0}]=${e};a${s}=T[${B0}];`;
     const f32un = (e: string) => `x=${f32of(t)};FS[${B0}]=${e};a${t}=T[${B0}];`;
     const REL = ['===', '!==', '<', '>', '<=', '>='];
     switch (op) {
-      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
-      case Op.Br: body += jump(code[pc + 1] - entry); continue;
-      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
+      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${enter(next)}`; return body;
+      case Op.Br: body += jump(code[pc + 1] - entry); return body;
+      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${enter(next)}`; return body;
       case Op.BrDrop: case Op.BrIfDrop: {
         const keep = code[pc + 2];
         const dst = code[pc + 3];
         const ty2 = op === Op.BrIfDrop ? ty.slice(0, -1) : ty;
         const go = moves(ty2, heightOf(ty2) - 2 * keep, dst, keep) + jump(code[pc + 1] - entry);
         body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next)}` : go;
-        continue;
+        return body;
       }
       case Op.BrTable: {
         const n = code[pc + 1];
@@ -270,7 +271,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
           body += `case ${i}:{${moves(ty2, heightOf(ty2) - 2 * keep, code[w + 2], keep)}${jump(code[w] - entry)}}`;
         }
         body += '}';
-        continue;
+        return body;
       }
       case Op.Return: {
         // Called by compiled code: the results go to fp and the caller takes them from there.
@@ -278,7 +279,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         let out = '';
         for (let i = 0; i < r; i++) out += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
         body += `if(depth>0){${out}io[5]=1;return n;}${exit}`;
-        continue;
+        return body;
       }
       case Op.Call: {
         const callee = ctx.funcType(code[pc + 1]);
@@ -297,129 +298,138 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
           `t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;` +
           `y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
           `n+=y;left-=y;if(io[5]!==1){X=-1;E=${sig(rest)};break main;}${results}${enter(next)}`;
-        continue;
+        return body;
       }
-      case Op.Drop: continue;
-      case Op.Select: body += `if(a${t}===0){${mv(s, h - 6, sD)}}`; continue;
-      case Op.LocalGet: body += mv(code[pc + 1], h, localF64[code[pc + 1] / 2]); continue;
-      case Op.LocalSet: case Op.LocalTee: body += mv(t, code[pc + 1], tD); continue;
+      case Op.Drop: return body;
+      case Op.Select: body += `if(a${t}===0){${mv(s, h - 6, sD)}}`; return body;
+      case Op.LocalGet: body += mv(code[pc + 1], h, localF64[code[pc + 1] / 2]); return body;
+      case Op.LocalSet: case Op.LocalTee: body += mv(t, code[pc + 1], tD); return body;
       case Op.GlobalGet:
         body += `x=gw[${code[pc + 1]}];`;
         body += ctx.globalType(code[pc + 1]) === ValType.F64 ? `T[${B0}]=g32[x];T[${B0 + HI}]=g32[x+${HI}];d${h}=FD[${D0}];` : `a${h}=g32[x];b${h}=g32[x+${HI}];`;
-        continue;
+        return body;
       case Op.GlobalSet:
         body += `x=gw[${code[pc + 1]}];`;
         body += tD ? `FD[${D0}]=d${t};g32[x]=T[${B0}];g32[x+${HI}]=T[${B0 + HI}];` : `g32[x]=a${t};g32[x+${HI}]=b${t};`;
-        continue;
-      case Op.MemorySize: body += `a${h}=(memSize/65536)|0;`; continue;
-      case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; continue;
-      case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; continue;
+        return body;
+      case Op.MemorySize: body += `a${h}=(memSize/65536)|0;`; return body;
+      case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; return body;
+      case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; return body;
       case Op.F64Const: {
         words[LO] = code[pc + 1];
         words[LO + HI] = code[pc + 2];
         const v = double[0];
         body += v === v ? `d${h}=${Object.is(v, -0) ? '-0' : String(v)};` : `T[${B0}]=${code[pc + 1]};T[${B0 + HI}]=${code[pc + 2]};d${h}=FD[${D0}];`;
-        continue;
+        return body;
       }
-      case 0x68: body += `a${t}=ctz32(a${t});`; continue;
-      case 0x69: body += `a${t}=popcnt32(a${t});`; continue;
-      case 0x6d: body += `if(a${t}===0||(a${s}===-2147483648&&a${t}===-1))${exit}a${s}=(a${s}/a${t})|0;`; continue;
-      case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; continue;
-      case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; continue;
-      case 0x70: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)%(a${t}>>>0))|0;`; continue;
+      case 0x68: body += `a${t}=ctz32(a${t});`; return body;
+      case 0x69: body += `a${t}=popcnt32(a${t});`; return body;
+      case 0x6d: body += `if(a${t}===0||(a${s}===-2147483648&&a${t}===-1))${exit}a${s}=(a${s}/a${t})|0;`; return body;
+      case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; return body;
+      case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; return body;
+      case 0x70: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)%(a${t}>>>0))|0;`; return body;
       // i64 on word pairs
-      case 0x50: body += `a${t}=(a${t}|b${t})===0?1:0;`; continue;
-      case 0x51: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?1:0;`; continue;
-      case 0x52: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?0:1;`; continue;
+      case 0x50: body += `a${t}=(a${t}|b${t})===0?1:0;`; return body;
+      case 0x51: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?1:0;`; return body;
+      case 0x52: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?0:1;`; return body;
       case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5a: {
         const signed = (op & 1) === 1;
         const ah = signed ? `b${s}` : `(b${s}>>>0)`;
         const bh = signed ? `b${t}` : `(b${t}>>>0)`;
         body += `c=${ah}!==${bh}?(${ah}<${bh}?-1:1):(a${s}>>>0)!==(a${t}>>>0)?((a${s}>>>0)<(a${t}>>>0)?-1:1):0;`;
         body += `a${s}=c${op <= 0x54 ? '<' : op <= 0x56 ? '>' : op <= 0x58 ? '<=' : '>='}0?1:0;`;
-        continue;
+        return body;
       }
-      case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; continue;
-      case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; continue;
+      case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; return body;
+      case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; return body;
       case 0x7e: // i64.mul, as i64.ts's i64Mul
         body += `x=a${s};a${s}=Math.imul(x,a${t});b${s}=(mulHighU32(x,a${t})+Math.imul(x,b${t})+Math.imul(b${s},a${t}))|0;`;
-        continue;
+        return body;
       case 0x86: // i64.shl
         body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
-        continue;
+        return body;
       case 0x87: // i64.shr_s
         body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>(c-32);b${s}>>=31;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}>>=c;}`;
-        continue;
+        return body;
       case 0x88: // i64.shr_u
         body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>>(c-32);b${s}=0;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}=(b${s}>>>c)|0;}`;
-        continue;
+        return body;
       case 0x89: case 0x8a: // i64.rotl, i64.rotr (rotr k = rotl 64-k)
         body += op === 0x89 ? `c=a${t}&63;` : `c=(64-(a${t}&63))&63;`;
         body += `x=a${s};y=b${s};if(c>=32){x=b${s};y=a${s};c-=32;}`;
         body += `if(c!==0){a${s}=(x<<c)|(y>>>(32-c));b${s}=(y<<c)|(x>>>(32-c));}else{a${s}=x;b${s}=y;}`;
-        continue;
-      case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; continue;
-      case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; continue;
-      case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; continue;
-      case 0xa7: continue; // i32.wrap_i64
-      case 0xac: body += `b${t}=a${t}>>31;`; continue;
-      case 0xad: body += `b${t}=0;`; continue;
-      case 0xc2: body += `a${t}=(a${t}<<24)>>24;b${t}=a${t}>>31;`; continue;
-      case 0xc3: body += `a${t}=(a${t}<<16)>>16;b${t}=a${t}>>31;`; continue;
-      case 0xc4: body += `b${t}=a${t}>>31;`; continue;
+        return body;
+      case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; return body;
+      case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; return body;
+      case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; return body;
+      case 0xa7: return body; // i32.wrap_i64
+      case 0xac: body += `b${t}=a${t}>>31;`; return body;
+      case 0xad: body += `b${t}=0;`; return body;
+      case 0xc2: body += `a${t}=(a${t}<<24)>>24;b${t}=a${t}>>31;`; return body;
+      case 0xc3: body += `a${t}=(a${t}<<16)>>16;b${t}=a${t}>>31;`; return body;
+      case 0xc4: body += `b${t}=a${t}>>31;`; return body;
       // f32 (bits in the low word, arithmetic through the scratch as the interpreter's Float32Array)
       case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: case 0x60:
         body += `x=${f32of(s)};y=${f32of(t)};a${s}=x${REL[op - 0x5b]}y?1:0;`;
-        continue;
-      case 0x8b: body += `a${t}&=0x7fffffff;`; continue;
-      case 0x8c: body += `a${t}^=-2147483648;`; continue;
-      case 0x8d: body += f32un('Math.ceil(x)'); continue;
-      case 0x8e: body += f32un('Math.floor(x)'); continue;
-      case 0x8f: body += f32un('Math.trunc(x)'); continue;
-      case 0x91: body += f32un('Math.sqrt(x)'); continue;
-      case 0x92: body += f32bin('x+y'); continue;
-      case 0x93: body += f32bin('x-y'); continue;
-      case 0x94: body += f32bin('x*y'); continue;
-      case 0x95: body += f32bin('x/y'); continue;
-      case 0x96: body += f32bin('Math.min(x,y)'); continue;
-      case 0x97: body += f32bin('Math.max(x,y)'); continue;
-      case 0x98: body += `a${s}=(a${s}&0x7fffffff)|(a${t}&-2147483648);`; continue;
+        return body;
+      case 0x8b: body += `a${t}&=0x7fffffff;`; return body;
+      case 0x8c: body += `a${t}^=-2147483648;`; return body;
+      case 0x8d: body += f32un('Math.ceil(x)'); return body;
+      case 0x8e: body += f32un('Math.floor(x)'); return body;
+      case 0x8f: body += f32un('Math.trunc(x)'); return body;
+      case 0x91: body += f32un('Math.sqrt(x)'); return body;
+      case 0x92: body += f32bin('x+y'); return body;
+      case 0x93: body += f32bin('x-y'); return body;
+      case 0x94: body += f32bin('x*y'); return body;
+      case 0x95: body += f32bin('x/y'); return body;
+      case 0x96: body += f32bin('Math.min(x,y)'); return body;
+      case 0x97: body += f32bin('Math.max(x,y)'); return body;
+      case 0x98: body += `a${s}=(a${s}&0x7fffffff)|(a${t}&-2147483648);`; return body;
       // f64 in double variables; sign-bit operations through the scratch (NaN payloads kept)
       case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66:
         body += `a${s}=d${s}${REL[op - 0x61]}d${t}?1:0;`;
-        continue;
-      case 0x99: body += `FD[${D0}]=d${t};T[${B0 + HI}]&=0x7fffffff;d${t}=FD[${D0}];`; continue;
-      case 0x9a: body += `FD[${D0}]=d${t};T[${B0 + HI}]^=-2147483648;d${t}=FD[${D0}];`; continue;
-      case 0x9b: body += `d${t}=quiet(Math.ceil(d${t}));`; continue;
-      case 0x9c: body += `d${t}=quiet(Math.floor(d${t}));`; continue;
-      case 0x9d: body += `d${t}=quiet(Math.trunc(d${t}));`; continue;
-      case 0x9f: body += `d${t}=Math.sqrt(d${t});`; continue;
-      case 0xa0: body += `d${s}=d${s}+d${t};`; continue;
-      case 0xa1: body += `d${s}=d${s}-d${t};`; continue;
-      case 0xa2: body += `d${s}=d${s}*d${t};`; continue;
-      case 0xa3: body += `d${s}=d${s}/d${t};`; continue;
-      case 0xa4: body += `d${s}=Math.min(d${s},d${t});`; continue;
-      case 0xa5: body += `d${s}=Math.max(d${s},d${t});`; continue;
+        return body;
+      case 0x99: body += `FD[${D0}]=d${t};T[${B0 + HI}]&=0x7fffffff;d${t}=FD[${D0}];`; return body;
+      case 0x9a: body += `FD[${D0}]=d${t};T[${B0 + HI}]^=-2147483648;d${t}=FD[${D0}];`; return body;
+      case 0x9b: body += `d${t}=quiet(Math.ceil(d${t}));`; return body;
+      case 0x9c: body += `d${t}=quiet(Math.floor(d${t}));`; return body;
+      case 0x9d: body += `d${t}=quiet(Math.trunc(d${t}));`; return body;
+      case 0x9f: body += `d${t}=Math.sqrt(d${t});`; return body;
+      case 0xa0: body += `d${s}=d${s}+d${t};`; return body;
+      case 0xa1: body += `d${s}=d${s}-d${t};`; return body;
+      case 0xa2: body += `d${s}=d${s}*d${t};`; return body;
+      case 0xa3: body += `d${s}=d${s}/d${t};`; return body;
+      case 0xa4: body += `d${s}=Math.min(d${s},d${t});`; return body;
+      case 0xa5: body += `d${s}=Math.max(d${s},d${t});`; return body;
       case 0xa6:
         body += `FD[${D0}]=d${s};FD[${D0 + 1}]=d${t};T[${B0 + HI}]=(T[${B0 + HI}]&0x7fffffff)|(T[${B0 + 2 + HI}]&-2147483648);d${s}=FD[${D0}];`;
-        continue;
+        return body;
       // conversions
-      case 0xb2: body += `FS[${B0}]=a${t};a${t}=T[${B0}];`; continue;
-      case 0xb3: body += `FS[${B0}]=a${t}>>>0;a${t}=T[${B0}];`; continue;
-      case 0xb6: body += `FS[${B0}]=d${t};a${t}=T[${B0}];`; continue;
-      case 0xb7: body += `d${t}=a${t};`; continue;
-      case 0xb8: body += `d${t}=a${t}>>>0;`; continue;
-      case 0xbb: body += `d${t}=${f32of(t)};`; continue;
-      case 0xbc: case 0xbe: continue; // f32 <-> i32 reinterpret: same bits
-      case 0xbd: body += `FD[${D0}]=d${t};a${t}=T[${B0}];b${t}=T[${B0 + HI}];`; continue;
-      case 0xbf: body += `T[${B0}]=a${t};T[${B0 + HI}]=b${t};d${t}=FD[${D0}];`; continue;
-      case 0xd0: body += `a${h}=0;`; continue; // ref.null
-      case 0xd1: body += `a${t}=a${t}===0?1:0;`; continue; // ref.is_null
+      case 0xb2: body += `FS[${B0}]=a${t};a${t}=T[${B0}];`; return body;
+      case 0xb3: body += `FS[${B0}]=a${t}>>>0;a${t}=T[${B0}];`; return body;
+      case 0xb6: body += `FS[${B0}]=d${t};a${t}=T[${B0}];`; return body;
+      case 0xb7: body += `d${t}=a${t};`; return body;
+      case 0xb8: body += `d${t}=a${t}>>>0;`; return body;
+      case 0xbb: body += `d${t}=${f32of(t)};`; return body;
+      case 0xbc: case 0xbe: return body; // f32 <-> i32 reinterpret: same bits
+      case 0xbd: body += `FD[${D0}]=d${t};a${t}=T[${B0}];b${t}=T[${B0 + HI}];`; return body;
+      case 0xbf: body += `T[${B0}]=a${t};T[${B0 + HI}]=b${t};d${t}=FD[${D0}];`; return body;
+      case 0xd0: body += `a${h}=0;`; return body; // ref.null
+      case 0xd1: body += `a${t}=a${t}===0?1:0;`; return body; // ref.is_null
     }
     // Everything else (calls, return, unreachable, memory.grow, tables, bulk memory,
     // ref.func): the interpreter runs it.
-    body += exit;
+    return body + exit;
+  };
+  let body = '';
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
+    if (!visited[p]) continue;
+    const id = ids.get(p);
+    if (id !== undefined) body += `case ${id}:`;
+    body += emit(p, jump);
   }
+
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter);
 
   const stackSlots = (ty: string, load: boolean): string => {
     let out = '';
@@ -444,13 +454,117 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let spill = 'switch(E){';
   for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
-  return (
-    `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
-    `const WEIGHT=${64 + 2 * maxH};return function jit(s32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t){${decl};` +
+  const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t';
+  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;}`;
+  // `sw` enters at any segment start through one switch over the blocks; the structured
+  // version, where there is one, runs every call (entered at pc 0).
+  const sw =
+    `function sw(${params}){${decl};` +
     `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
-    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}` +
-    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;};`
+    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}${tail}`;
+  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};`;
+  if (structured === null) return `${head}return ${sw};`;
+  return (
+    `${head}${sw}return function jit(${params}){if(pc!==0)return sw(${params});${decl};` +
+    `L=${seg(0)};if(L>left){${handBack(`${entry}`, 'sp')}return 0;}left-=L;n=L;${locals}` +
+    `${structured}${tail}`
   );
+}
+
+/** The targets (absolute pcs) of the branch at pc, or none. */
+function branchTargets(code: Int32Array, pc: number): number[] {
+  switch (code[pc]) {
+    case Op.If: case Op.Br: case Op.BrIf: case Op.BrDrop: case Op.BrIfDrop: return [code[pc + 1]];
+    case Op.BrTable: {
+      const out: number[] = [];
+      for (let i = 0, w = pc + 2; i <= code[pc + 1]; i++, w += 3) out.push(code[w]);
+      return out;
+    }
+  }
+  return [];
+}
+
+/** A loop (from its header s through e) or a block (from s, its branches land at e). */
+interface Construct {
+  s: number;
+  e: number;
+  loop: boolean;
+}
+
+/** Constructs beyond which (in number or depth) a function keeps only the switch. */
+const MAX_CONSTRUCTS = 3000;
+const MAX_NESTING = 300;
+
+/**
+ * The function body as structured JavaScript, wasm's blocks and loops again (which the
+ * internal code lost): every backward branch target is the header of a loop `L<q>:for(;;)`
+ * reaching through the last branch back to it, every forward target q ends a block
+ * `B<q>:{...}` beginning at its first branch; ranges that cross are widened (a loop's end,
+ * a block's start) until they nest. A branch is then `continue L<q>` or `break B<q>` after
+ * taking the budget for q's segment, so V8 sees the loops. Null when they cannot nest
+ * (the switch runs the function) — not seen with code from wasm's structured control.
+ */
+function structuredBody(
+  code: Int32Array, entry: number, len: number, visited: Uint8Array,
+  emit: (p: number, jump: (q: number) => string) => string, enter: (p: number) => string,
+): string | null {
+  const loops = new Map<number, Construct>();
+  const blocks = new Map<number, Construct>();
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
+    if (!visited[p]) continue;
+    const next = p + instructionLength(code, entry + p);
+    for (const target of branchTargets(code, entry + p)) {
+      const q = target - entry;
+      if (q <= p) {
+        const c = loops.get(q);
+        if (c === undefined) loops.set(q, { s: q, e: next, loop: true });
+        else if (next > c.e) c.e = next;
+      } else {
+        const c = blocks.get(q);
+        if (c === undefined) blocks.set(q, { s: p, e: q, loop: false });
+        else if (p < c.s) c.s = p;
+      }
+    }
+  }
+  const all = [...loops.values(), ...blocks.values()];
+  if (all.length > MAX_CONSTRUCTS) return null;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const a of all) {
+      for (const b of all) {
+        if (a.s < b.s && b.s < a.e && a.e < b.e) {
+          // b begins inside a and ends after it
+          if (!b.loop) b.s = a.s;
+          else if (a.loop) a.e = b.e;
+          else return null; // a block ending inside a loop it begins before
+          changed = true;
+        }
+      }
+    }
+  }
+  // Outer first: by start, then longer first, then a block around a loop of the same range.
+  all.sort((x, y) => x.s - y.s || y.e - x.e || (x.loop ? 1 : 0) - (y.loop ? 1 : 0));
+  const open: Construct[] = [];
+  let out = 'main:{';
+  let k = 0;
+  for (let p = 0; ; p += instructionLength(code, entry + p)) {
+    while (open.length > 0 && open[open.length - 1].e <= p) {
+      const c = open.pop()!;
+      if (c.e !== p) return null;
+      out += c.loop ? `break L${c.s};}` : '}';
+    }
+    if (p >= len) break;
+    if (k < all.length && all[k].s < p) return null;
+    while (k < all.length && all[k].s === p) {
+      const c = all[k++];
+      open.push(c);
+      out += c.loop ? `L${c.s}:for(;;){` : `B${c.e}:{`;
+    }
+    if (open.length > MAX_NESTING) return null;
+    if (visited[p]) out += emit(p, (q) => `${enter(q)}${q <= p ? 'continue L' : 'break B'}${q};`);
+  }
+  if (open.length > 0 || k < all.length) return null;
+  return `${out}throw new Error("js tier: fell through");}`;
 }
 
 /** The operand stack's slot types after instruction `op` (no control transfer) at `pc`. */
