@@ -421,15 +421,19 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     // ref.func): the interpreter runs it.
     return body + exit;
   };
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter);
+  // With a structured version, the switch runs only from an entry inside a loop to the
+  // first branch to a loop header: there it hands back (before the header's segment), and
+  // the structured version goes on from that header.
+  const headers = new Set(structured?.headers ?? []);
+  const toHeader = (q: number): string => `{X=${q};E=${sig(types[q]!)};break main;}`;
   let body = '';
   for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
     if (!visited[p]) continue;
     const id = ids.get(p);
     if (id !== undefined) body += `case ${id}:`;
-    body += emit(p, jump);
+    body += emit(p, (q) => (headers.has(q) ? toHeader(q) : jump(q)));
   }
-
-  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter);
 
   const stackSlots = (ty: string, load: boolean): string => {
     let out = '';
@@ -464,10 +468,20 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}${tail}`;
   const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};`;
   if (structured === null) return `${head}return ${sw};`;
+  // The structured version: entered at pc 0 (a call) or at a loop header (R, the header
+  // the body skips forward to); from anywhere else through `sw` (K: what it ran).
+  let resume = `switch(pc){`;
+  if (!headers.has(0)) resume += `case 0:L=${seg(0)};break;`;
+  for (const q of headers) resume += `case ${q}:R=${q};L=${seg(q)};${stackSlots(types[q]!, true)}break;`;
+  resume += `default:return K;}`;
+  let isHeader = '';
+  for (const q of headers) isHeader += `case ${q}:`;
   return (
-    `${head}${sw}return function jit(${params}){if(pc!==0)return sw(${params});${decl};` +
-    `L=${seg(0)};if(L>left){${handBack(`${entry}`, 'sp')}return 0;}left-=L;n=L;${locals}` +
-    `${structured}${tail}`
+    `${head}${sw}return function jit(${params}){${decl},R=-1,K=0;` +
+    `if(pc!==0){switch(pc){${isHeader}break;default:K=sw(${params});` +
+    `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
+    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;n=L+K;${locals}` +
+    `${structured.body}${tail}`
   );
 }
 
@@ -507,7 +521,7 @@ const MAX_NESTING = 300;
 function structuredBody(
   code: Int32Array, entry: number, len: number, visited: Uint8Array,
   emit: (p: number, jump: (q: number) => string) => string, enter: (p: number) => string,
-): string | null {
+): { body: string; headers: number[] } | null {
   const loops = new Map<number, Construct>();
   const blocks = new Map<number, Construct>();
   for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
@@ -544,27 +558,45 @@ function structuredBody(
   }
   // Outer first: by start, then longer first, then a block around a loop of the same range.
   all.sort((x, y) => x.s - y.s || y.e - x.e || (x.loop ? 1 : 0) - (y.loop ? 1 : 0));
-  const open: Construct[] = [];
-  let out = 'main:{';
+  const headers = [...loops.keys()].sort((x, y) => x - y);
+  const headerIn = (s: number, e: number): boolean => headers.some((h) => h >= s && h < e);
+  // Entered at header R, the body skips what comes before R: an item (a run of
+  // instructions or a construct) with a header after it in its sequence runs only when
+  // R < 0 (cleared where R's loop begins) or when R lies inside it.
+  const guard = (s: number, e: number, end: number, text: string): string => {
+    if (text === '' || !headerIn(e, end)) return text;
+    return headerIn(s, e) ? `if(R<0||R>=${s}&&R<${e}){${text}}` : `if(R<0){${text}}`;
+  };
   let k = 0;
-  for (let p = 0; ; p += instructionLength(code, entry + p)) {
-    while (open.length > 0 && open[open.length - 1].e <= p) {
-      const c = open.pop()!;
-      if (c.e !== p) return null;
-      out += c.loop ? `break L${c.s};}` : '}';
+  let failed = false;
+  const sequence = (p: number, end: number, depth: number): string => {
+    let out = '';
+    if (depth > MAX_NESTING) failed = true;
+    while (p < end && !failed) {
+      if (k < all.length && all[k].s < p) failed = true;
+      else if (k < all.length && all[k].s === p) {
+        const c = all[k++];
+        if (c.e > end) failed = true;
+        const inner = sequence(p, c.e, depth + 1);
+        out += guard(p, c.e, end, c.loop ? `if(R===${p})R=-1;L${p}:for(;;){${inner}break L${p};}` : `B${c.e}:{${inner}}`);
+        p = c.e;
+      } else {
+        const stop = k < all.length && all[k].s < end ? all[k].s : end;
+        let run = '';
+        const from = p;
+        for (; p < stop; p += instructionLength(code, entry + p)) {
+          const at = p;
+          if (visited[at]) run += emit(at, (q) => `${enter(q)}${q <= at ? 'continue L' : 'break B'}${q};`);
+        }
+        if (p !== stop) failed = true;
+        out += guard(from, stop, end, run);
+      }
     }
-    if (p >= len) break;
-    if (k < all.length && all[k].s < p) return null;
-    while (k < all.length && all[k].s === p) {
-      const c = all[k++];
-      open.push(c);
-      out += c.loop ? `L${c.s}:for(;;){` : `B${c.e}:{`;
-    }
-    if (open.length > MAX_NESTING) return null;
-    if (visited[p]) out += emit(p, (q) => `${enter(q)}${q <= p ? 'continue L' : 'break B'}${q};`);
-  }
-  if (open.length > 0 || k < all.length) return null;
-  return `${out}throw new Error("js tier: fell through");}`;
+    return out;
+  };
+  const out = sequence(0, len, 0);
+  if (failed || k < all.length) return null;
+  return { body: `main:{${out}throw new Error("js tier: fell through");}`, headers };
 }
 
 /** The operand stack's slot types after instruction `op` (no control transfer) at `pc`. */
