@@ -459,11 +459,13 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
   const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t';
+  // The run loop may hand over integers as doubles (a heap number fp deoptimizes the code).
+  const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;';
   const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;}`;
   // `sw` enters at any segment start through one switch over the blocks; the structured
   // version, where there is one, runs every call (entered at pc 0).
   const sw =
-    `function sw(${params}){${decl};` +
+    `function sw(${params}){${decl};${ints}` +
     `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
     `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}${tail}`;
   const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};`;
@@ -477,7 +479,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   return (
-    `${head}${sw}return function jit(${params}){${decl},R=-1,K=0;` +
+    `${head}${sw}return function jit(${params}){${decl},R=-1,K=0;${ints}` +
     `if(pc!==0){switch(pc){${isHeader}break;default:K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;n=L+K;${locals}` +
