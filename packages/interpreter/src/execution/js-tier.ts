@@ -294,10 +294,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         body +=
           `x=inst.funcAddrs[${code[pc + 1]}];fn=functions[x];cc=fn.compiled;` +
           `if(cc===null||fn.instance!==inst||cc.jit===null||x===t.breakAddr||depth>=${MAX_JS_WEIGHT}||frameTop>=t.maxCallDepth*3||fp+${at}+cc.frameWords>=t.stackWords)${exit}` +
-          `${args}for(y=(fp+${at + 2 * P})&~1,c=(fp+${at}+2*cc.numLocals)&~1;y<c;y++)s32[y]=0;` +
-          `t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;` +
-          `y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
-          `n+=y;left-=y;if(io[5]!==1){X=-1;E=${sig(rest)};break main;}${results}${enter(next)}`;
+          `${args}y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
+          `n+=y;left-=y;if(io[5]!==1){t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;X=-1;E=${sig(rest)};break main;}` +
+          `${results}${enter(next)}`;
         return body;
       }
       case Op.Drop: return body;
@@ -449,12 +448,19 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let loadStack = 'switch(B){';
   for (const [p, id] of ids) if (types[p] !== '') loadStack += `case ${id}:${stackSlots(types[p]!, true)}break;`;
   loadStack += '}';
-  let locals = '';
+  // Called by compiled code (depth > 0, at pc 0), the declared locals are zero whatever
+  // the frame holds: the caller writes only the arguments (every exit writes all locals).
+  let locals = 'if(depth>0){';
   let spillLocals = '';
+  for (let o = 0; o < NL; o += 2) {
+    locals += o < 2 * cf.numParams ? slot(o, localF64[o / 2], true) : localF64[o / 2] ? `d${o}=0;` : `a${o}=0;b${o}=0;`;
+  }
+  locals += '}else{';
   for (let o = 0; o < NL; o += 2) {
     locals += slot(o, localF64[o / 2], true);
     spillLocals += slot(o, localF64[o / 2], false);
   }
+  locals += '}';
   let spill = 'switch(E){';
   for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
