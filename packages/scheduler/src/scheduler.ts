@@ -75,6 +75,7 @@ interface Live {
   stopped: boolean;
   migrating: boolean;
   retryTimer: NodeJS.Timeout | null;
+  slices: number;
   /** For the policy's instructions/second. */
   rate: number;
   lastCount: number;
@@ -95,6 +96,8 @@ export class WasmScheduler {
   private readonly slice: number;
   private readonly log: (line: string) => void;
   private lastSample: Sample | null = null;
+  /** Slices run and rounds of the loop, for tests and the bench (a blocked task adds none). */
+  readonly stats = { slices: 0, rounds: 0 };
 
   constructor(readonly o: SchedulerOptions = {}) {
     this.address = o.address ?? 'local';
@@ -143,7 +146,7 @@ export class WasmScheduler {
 
   private add(id: string, name: string, bytes: Uint8Array, machine: Machine, wasi: WASI | null, origin: string | null): void {
     const now = Date.now();
-    this.live.set(id, { id, bytes, machine, wasi, paused: false, blocked: false, stopped: false, migrating: false, retryTimer: null, rate: 0, lastCount: machine.instructionCount, lastAt: now });
+    this.live.set(id, { id, bytes, machine, wasi, paused: false, blocked: false, stopped: false, migrating: false, retryTimer: null, slices: 0, rate: 0, lastCount: machine.instructionCount, lastAt: now });
     this.table.update((d) => {
       d.tasks[id] = {
         id,
@@ -161,6 +164,11 @@ export class WasmScheduler {
       };
     });
     this.kick();
+  }
+
+  /** Slices a live task has been given (a blocked task is given none while it waits). */
+  slicesOf(id: string): number {
+    return this.get(id).slices;
   }
 
   status(): TaskRow[] {
@@ -237,9 +245,14 @@ export class WasmScheduler {
       for (const t of [...this.live.values()]) {
         if (!this.runnable(t) || this.live.get(t.id) !== t) continue;
         ran = true;
+        this.stats.slices++;
+        t.slices++;
         this.runSlice(t);
       }
-      if (ran) await new Promise<void>((r) => setImmediate(r));
+      if (ran) {
+        this.stats.rounds++;
+        await new Promise<void>((r) => setImmediate(r));
+      }
       else await new Promise<void>((r) => (this.wake = r));
     }
   }
