@@ -1,3 +1,6 @@
+import { isIP } from 'node:net';
+import { parseAddress } from '@mvvm/migrate';
+
 /**
  * The scheduler's settings from the environment, with the resource-triggered migration
  * framework's names and defaults. A value that is set but not valid is refused with a
@@ -81,26 +84,18 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected 1 or 0`);
 }
 
-/** HOST:PORT, [IPv6]:PORT; `what` names the source in the error. */
-export function parseHostPort(text: string, what: string, defaultPort?: number): { host: string; port: number } {
+/** HOST:PORT, [IPv6]:PORT (@mvvm/migrate's parseAddress); `what` names the source in the error. */
+export function parseHostPort(text: string, what: string, defaultPort: number = DEFAULTS.port): { host: string; port: number } {
   const s = text.trim();
-  let host: string;
-  let portText: string | undefined;
-  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-  if (v6) [host, portText] = [v6[1], v6[2]];
-  else {
-    const i = s.lastIndexOf(':');
-    if (i >= 0 && s.indexOf(':') === i) [host, portText] = [s.slice(0, i), s.slice(i + 1)];
-    else [host, portText] = [s, undefined];
+  if (/[\s/@,]/.test(s)) throw new ConfigError(`${what}: ${JSON.stringify(text)} is not HOST:PORT`);
+  let a: { host: string; port: number };
+  try {
+    a = parseAddress(s, defaultPort);
+  } catch (e) {
+    throw new ConfigError(`${what}: ${(e as Error).message}`);
   }
-  if (host === '' || /[\s/@,]/.test(host)) throw new ConfigError(`${what}: ${JSON.stringify(text)} is not HOST:PORT`);
-  if (portText === undefined) {
-    if (defaultPort === undefined) throw new ConfigError(`${what}: ${JSON.stringify(text)} has no port (HOST:PORT)`);
-    return { host, port: defaultPort };
-  }
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) throw new ConfigError(`${what}: ${JSON.stringify(text)}: the port must be 0 to 65535`);
-  return { host, port };
+  if (a.host.includes(':') && isIP(a.host) !== 6) throw new ConfigError(`${what}: ${JSON.stringify(text)} is not HOST:PORT`);
+  return a;
 }
 
 /** `ARCH@HOST:PORT` or `HOST:PORT` (arch "any"), comma separated. */

@@ -18,3 +18,5 @@ export { SchedulerError, WasmScheduler } from './scheduler';
 export type { SchedulerOptions, TaskSpec } from './scheduler';
 export { formatEndpoint } from './transport';
 export type { Arrival, Departure, Endpoint, Listening, MigrationTransport, SendReport } from './transport';
+export { InDoubtError, TaskEndedError, migrateTransport } from './migrate-transport';
+export type { MigrateTransportOptions } from './migrate-transport';

@@ -22,6 +22,7 @@ import { Candidate, Move, chooseMoves } from './policy';
 import { FINISHED, TaskRow, TaskTable } from './table';
 import type { Arrival, Endpoint, MigrationTransport } from './transport';
 import { formatEndpoint } from './transport';
+import { InDoubtError, TaskEndedError } from './migrate-transport';
 import { TriggerDetector, describeTrigger } from './trigger';
 
 export class SchedulerError extends Error {
@@ -76,6 +77,8 @@ interface Live {
   migrating: boolean;
   retryTimer: NodeJS.Timeout | null;
   slices: number;
+  /** An arrived task's: told the exit code. */
+  finished?: (code: number) => void;
   /** For the policy's instructions/second. */
   rate: number;
   lastCount: number;
@@ -140,7 +143,8 @@ export class WasmScheduler {
   adopt(a: Arrival): string {
     const id = String(this.nextId++);
     this.add(id, a.name, a.bytes, a.machine, a.wasi, a.from);
-    this.log(`received task ${id} (${a.name}) from ${a.from}`);
+    this.live.get(id)!.finished = a.finished;
+    this.log(`received task ${id} (${a.name}) from ${a.from}${a.downtimeMs === undefined ? '' : ` (downtime ${a.downtimeMs.toFixed(1)} ms)`}`);
     return id;
   }
 
@@ -286,6 +290,7 @@ export class WasmScheduler {
 
   private exited(t: Live, code: number): void {
     this.finish(t, { state: 'exited', exitCode: code });
+    t.finished?.(code);
     this.log(`task ${t.id} exited with code ${code}`);
   }
 
@@ -329,10 +334,20 @@ export class WasmScheduler {
       const report = await transport.send({ id, name: row.name, bytes: t.bytes, machine: t.machine, wasi: t.wasi, stop: () => (t.stopped = true) }, to);
       const mib = ((t.machine.memory?.byteLength ?? 0) / MiB).toFixed(1);
       this.finish(t, { state: 'moved', movedTo: where });
-      this.log(`sent task ${id} to ${where} (downtime ${report.downtimeMs.toFixed(1)} ms, ${(report.bytesSent / MiB).toFixed(2)} MiB sent, ${mib} MiB memory)`);
+      const rounds = report.rounds === undefined ? '' : `, ${report.rounds} pre-copy rounds`;
+      this.log(`sent task ${id} to ${where} (downtime ${report.downtimeMs.toFixed(1)} ms, ${(report.bytesSent / MiB).toFixed(2)} MiB sent, ${mib} MiB memory${rounds})`);
     } catch (e) {
       t.migrating = false;
       t.stopped = false;
+      if (e instanceof TaskEndedError) {
+        this.exited(t, e.code);
+        throw new SchedulerError(`task ${id} ended before it could move`);
+      }
+      if (e instanceof InDoubtError) {
+        this.finish(t, { state: 'in-doubt', error: e.message });
+        this.log(`task ${id}: migration to ${where} in doubt (${e.message}); it does not run here again`);
+        throw new SchedulerError(`migration of task ${id} to ${where} in doubt: ${e.message}`);
+      }
       const reason = e instanceof Error ? e.message : String(e);
       if (this.live.get(id) !== t) throw new SchedulerError(`migration of task ${id} to ${where} failed: ${reason}`);
       const r = this.o.retryMs ?? { first: 500, max: 30_000 };

@@ -16,9 +16,10 @@ export type TaskState =
   | 'exited'
   | 'trapped'
   | 'killed'
-  | 'moved'; // migrated away: runs on `movedTo` now
+  | 'moved' // migrated away: runs on `movedTo` now
+  | 'in-doubt'; // a migration's commit went unacknowledged: it may run there, never again here
 
-export const FINISHED: ReadonlySet<TaskState> = new Set(['exited', 'trapped', 'killed', 'moved']);
+export const FINISHED: ReadonlySet<TaskState> = new Set(['exited', 'trapped', 'killed', 'moved', 'in-doubt']);
 
 export interface TaskRow {
   id: string;

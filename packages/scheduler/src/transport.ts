@@ -33,6 +33,8 @@ export interface SendReport {
   /** From stop() to the target's commit. */
   downtimeMs: number;
   bytesSent: number;
+  /** Pre-copy rounds, when the transport has them. */
+  rounds?: number;
 }
 
 /** A task arriving on this scheduler, restored and ready to step. */
@@ -43,6 +45,10 @@ export interface Arrival {
   wasi: WASI | null;
   /** Who sent it (HOST:PORT or the peer address). */
   from: string;
+  /** As the target measured it. */
+  downtimeMs?: number;
+  /** Called once the task ended here (a source following its output learns the exit code). */
+  finished?: (code: number) => void;
 }
 
 export interface Listening {
