@@ -90,7 +90,8 @@ const WASI_MODULE = 'wasi_snapshot_preview1';
 
 export class WasmScheduler {
   readonly table = new TaskTable();
-  readonly address: string;
+  /** This scheduler's migration address (the `host` of its rows). */
+  address: string;
   private readonly live = new Map<string, Live>();
   private nextId = 1;
   private wake: (() => void) | null = null;
