@@ -10,6 +10,7 @@ import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
+import { launchCommand, metricsCommand, migrateTaskCommand, psCommand, schedulerCommand, taskAction } from './commands/scheduler';
 import { Launch, resume, start } from './session';
 
 const VERSION = '0.1.0';
@@ -107,7 +108,72 @@ export function program(setExit: (code: number) => void): Command {
       const session = snapshot ? await resume(o.target, snapshot, o.dir, o.base) : await start(launchOf(o.target, o));
       setExit(await debug(session));
     });
+  schedulerCommands(cli, setExit);
   return cli;
+}
+
+const controlOptions = (cmd: Command) =>
+  cmd
+    .option('--control <PATH|HOST:PORT>', "the daemon's control endpoint (default: $MVVM_SCHEDULER_CONTROL, else the unix socket of the daemon on $MIGRATION_PORT)")
+    .option('--token-file <FILE>', 'the migration token (default $MVVM_MIGRATION_TOKEN)');
+
+/** `mvvm scheduler` and the commands that talk to a running one (commands/scheduler.ts). */
+function schedulerCommands(cli: Command, setExit: (code: number) => void): void {
+  controlOptions(
+    cli
+      .command('scheduler')
+      .description('run the scheduler daemon: time-slices tasks, monitors the host, migrates on thresholds, accepts migrations (with no task: a pure target)')
+      .argument('[task]', 'a task to launch at once')
+      .argument('[args...]', 'its arguments')
+      .option('--listen <HOST:PORT>', 'accept migrations here (default 127.0.0.1:$MIGRATION_PORT, 9876; port 0: any free port)')
+      .option('--targets <LIST>', 'migration targets ARCH@HOST:PORT,... (default $MIGRATION_TARGETS and $ARM_MIGRATION_HOST)')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--insecure', 'allow no token (loopback only)')
+      .option('--module-cache <DIR>', 'modules by SHA-256, used for arriving tasks')
+      .option('--no-precopy', 'stop-and-copy instead of pre-copy')
+      .option('--output-dir <DIR>', "each launched task's stdout/stderr to DIR/task-ID.stdout|.stderr")
+      .option('--proc-root <DIR>', 'read /proc from here (testing)')
+      .option('--sys-root <DIR>', 'read /sys from here (testing)')
+      .option('-v, --verbose', 'log every monitor sample')
+      .passThroughOptions(),
+  ).action(async (task: string | undefined, args: string[], o) => setExit(await schedulerCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('launch')
+      .description('launch a task in the running scheduler')
+      .argument('<task>', 'the program')
+      .argument('[args...]', 'its arguments')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--to <HOST:PORT>', 'migrate it there at once')
+      .passThroughOptions(),
+  ).action(async (task: string, args: string[], o) => setExit(await launchCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('ps')
+      .description("the scheduler's tasks: state, host, instruction count, memory")
+      .option('-w, --watch', 'follow changes (streamed as JSON patches of the task table)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (o) => setExit(await psCommand(o)));
+
+  for (const action of ['pause', 'resume', 'kill'] as const) {
+    controlOptions(cli.command(action).description(`${action} a task of the scheduler`).argument('<task>', 'task id (mvvm ps)')).action(async (id: string, o) => setExit(await taskAction(action, id, o)));
+  }
+
+  controlOptions(
+    cli
+      .command('migrate')
+      .description("move a scheduler's task to another scheduler")
+      .argument('<task>', 'task id (mvvm ps)')
+      .requiredOption('--to <HOST:PORT>', 'the target scheduler'),
+  ).action(async (id: string, o) => setExit(await migrateTaskCommand(id, o.to, o)));
+
+  controlOptions(cli.command('metrics').description("the scheduler monitor's last sample, thresholds and cost").option('--json', 'machine-readable output')).action(async (o) =>
+    setExit(await metricsCommand(o)),
+  );
 }
 
 /** Runs the CLI; resolves to the exit code. */
