@@ -381,7 +381,8 @@ export class WasmScheduler {
   /** Chooses the tasks a trigger moves and starts their migrations. */
   triggerMigration(trigger: Parameters<typeof chooseMoves>[0], sample: Sample): Move[] {
     const candidates: Candidate[] = [];
-    for (const t of this.live.values()) if (!t.migrating && !t.paused) candidates.push({ row: this.table.row(t.id)!, rate: t.rate });
+    // a task with a retry pending is already on its way (its backoff must not restart)
+    for (const t of this.live.values()) if (!t.migrating && !t.paused && !t.retryTimer) candidates.push({ row: this.table.row(t.id)!, rate: t.rate });
     const moves = chooseMoves(trigger, sample, candidates, this.o.targets ?? []);
     if (moves.length === 0) this.log((this.o.targets ?? []).length === 0 ? 'no migration target configured: nothing moves' : 'no task to move');
     for (const m of moves) {
