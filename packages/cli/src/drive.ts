@@ -16,6 +16,10 @@ export interface DriveOptions {
   onFire?: (reason: string) => Promise<boolean>;
   /** Checkpoint on SIGUSR1 and SIGINT (a second SIGINT ends the process at once). */
   watchSignals?: boolean;
+  /** Fire on these signals instead (e.g. SIGUSR2 to migrate); implies yielding. */
+  signals?: NodeJS.Signals[];
+  /** Yield to the event loop between slices even without signals (a server running several programs). */
+  yieldSlices?: boolean;
 }
 
 /** Instructions between yields to the event loop. */
@@ -29,7 +33,9 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
     if (sig === 'SIGINT' && signal === 'SIGINT') process.exit(130);
     signal = sig;
   };
-  if (o.watchSignals) for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.on(sig, onSignal);
+  const watched: NodeJS.Signals[] = o.signals ?? (o.watchSignals ? ['SIGUSR1', 'SIGINT'] : []);
+  const yields = watched.length > 0 || !!o.yieldSlices;
+  for (const sig of watched) process.on(sig, onSignal);
   try {
     let sinceYield = 0;
     for (;;) {
@@ -57,10 +63,10 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       if (r.suspended) await r.until;
       if (sinceYield >= SLICE || r.suspended) {
         sinceYield = 0;
-        if (o.watchSignals) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (yields) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
   } finally {
-    if (o.watchSignals) for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.off(sig, onSignal);
+    for (const sig of watched) process.off(sig, onSignal);
   }
 }

@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from '@mvvm/interpreter';
-import { encodeSnapshot, isZeroPage, sha256 } from '@mvvm/snapshot';
+import { encodeSnapshot, isZeroPage, prepareCodec, sha256 } from '@mvvm/snapshot';
 import { WasiExit } from '@mvvm/wasi';
 import type { WASI } from '@mvvm/wasi';
 import {
@@ -184,6 +184,7 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
   try {
     if (m.store.memories.length > 1) throw new MigrationError('a module with more than one memory cannot migrate yet');
     const moduleHash = await sha256(o.module);
+    await prepareCodec(); // not during the pause
     ch = await connectChannel(to, o.tls);
     await handshakeAsSource(ch, { secret: o.token, crypto: nodeCrypto, timeoutMs: timeout });
     const shipDirs = o.shipDirs ?? [];

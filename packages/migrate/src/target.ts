@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Imports, Machine } from '@mvvm/interpreter';
-import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
+import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
 import { WASI, checkState } from '@mvvm/wasi/node';
 import {
   Channel,
@@ -115,6 +115,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     id = offer.id;
     table.set(id, 'receiving', () => ch.destroy());
     const module = await obtainModule(ch, offer, o, timeout);
+    await prepareCodec(); // not during the source's pause
     const compiled = Machine.compile(module);
     const declared = compiled.module.memories;
     const bound = Math.min(o.maxPages ?? 65536, declared[0]?.limits.max ?? 65536);

@@ -5,7 +5,7 @@
  */
 export { FORMAT_VERSION, MAGIC } from './header';
 export type { Header } from './header';
-export { PRODUCER, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
+export { PRODUCER, prepareCodec, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
 export type { SnapshotContent, EncodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
 export { assertSameModule, checkpoint, loadChain, restoreMachine } from './machine';
 export type { CheckpointOptions } from './machine';

@@ -31,6 +31,7 @@ import {
   watch,
 } from '@mvvm/scheduler';
 import type { Preopen } from '../args';
+import { PeerFlags, tlsOf } from './migrate';
 import { formatBytes } from '../report';
 
 export interface ControlFlags {
@@ -50,12 +51,11 @@ function client(f: ControlFlags): ClientOptions {
 
 const dirMap = (dirs: Preopen[]) => Object.fromEntries(dirs.map((d) => [d.guest, resolve(d.host)]));
 
-export interface SchedulerFlags extends ControlFlags {
+export interface SchedulerFlags extends ControlFlags, PeerFlags {
   listen?: string;
   targets?: string;
   dir: Preopen[];
   env: [string, string][];
-  insecure?: boolean;
   moduleCache?: string;
   precopy: boolean;
   outputDir?: string;
@@ -77,6 +77,7 @@ export async function schedulerCommand(wasm: string | undefined, args: string[],
     control: controlAddress(f.control, listen.port),
     token: loadToken(f.tokenFile),
     insecure: f.insecure,
+    tls: tlsOf(f),
     dirs,
     moduleCache: f.moduleCache,
     precopy: f.precopy,
