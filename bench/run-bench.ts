@@ -23,6 +23,8 @@
  *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
  *                     program, a generated 34,000-function module, memory growth)
  *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
+ *   --no-scheduler    skip the scheduler section (the SystemMonitor's CPU share at a 1 s interval;
+ *                     N time-sliced tasks against one alone; `scheduler` in --only)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -74,6 +76,7 @@ const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
+const wantScheduler = !flag('no-scheduler') && (!only || only.includes('scheduler'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
 /** Kernels with float arithmetic, timed with deterministic NaNs on and off. */
@@ -599,6 +602,18 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) {
       console.log(`!!!!!!!! ERROR: the snapshot section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
+  // ---- the scheduler section: bench/scheduler/bench-scheduler.ts, in its own process ----
+  if (wantScheduler) {
+    console.log('\nscheduler: the monitor\'s CPU share at a 1 s interval; N tasks time-sliced in one WasmScheduler against one alone (bench/scheduler)');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scheduler', 'bench-scheduler.ts'), `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the scheduler section failed (exit ${r.status}) !!!!!!!!`);
       mismatch = true;
     }
   }
