@@ -7,30 +7,23 @@ import { createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { checkInsecure } from '@mvvm/migrate';
-import type { TlsFiles } from '@mvvm/migrate';
 import type { SchedulerConfig, Target } from './config';
 import { ControlAddress, ControlServer, describeControl, startControl } from './control';
-import { migrateTransport } from './migrate-transport';
+import { MigrateTransportOptions, migrateTransport } from './migrate-transport';
 import { SystemMonitor, describeSample } from './monitor';
 import { WasmScheduler } from './scheduler';
 import type { Endpoint, Listening, MigrationTransport } from './transport';
 import { formatEndpoint } from './transport';
 import { TriggerDetector } from './trigger';
 
-export interface DaemonOptions {
+/** The transport's options (token, TLS, grants for arriving tasks, pre-copy) and the daemon's own. */
+export interface DaemonOptions extends Omit<MigrateTransportOptions, 'onRefused'> {
   config: SchedulerConfig;
   /** Where to accept migrations (port 0: ephemeral). */
   listen: Endpoint;
   /** Overrides config.targets (--targets). */
   targets?: Target[];
   control: ControlAddress;
-  token: Uint8Array | null;
-  insecure?: boolean;
-  tls?: TlsFiles;
-  /** Preopens granted to arriving tasks (guest -> host). */
-  dirs?: Record<string, string>;
-  moduleCache?: string;
-  precopy?: boolean;
   /** Each launched task's stdout/stderr to DIR/task-ID.stdout|.stderr instead of the daemon's own. */
   outputDir?: string;
   procRoot?: string;
