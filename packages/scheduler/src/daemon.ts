@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { checkInsecure } from '@mvvm/migrate';
+import { ConfigError } from './config';
 import type { SchedulerConfig, Target } from './config';
 import { ControlAddress, ControlServer, describeControl, startControl } from './control';
 import { MigrateTransportOptions, migrateTransport } from './migrate-transport';
@@ -56,6 +57,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const log = o.log ?? ((l: string) => process.stderr.write(`[${stamp()}] ${l}\n`));
   const c = o.config;
   checkInsecure(o.token, o.listen.host, o.insecure, 'mvvm scheduler');
+  if (!('path' in o.control) && o.token === null && !o.insecure) {
+    // a loopback port is open to every local user, who could launch tasks as this one
+    throw new ConfigError(`--control ${describeControl(o.control)}: a TCP control endpoint needs the migration token (MVVM_MIGRATION_TOKEN), or --insecure`);
+  }
   const transport = o.transport ?? migrateTransport({ token: o.token, insecure: o.insecure, tls: o.tls, dirs: o.dirs, moduleCache: o.moduleCache, precopy: o.precopy, onRefused: log });
   const targets = o.targets ?? c.targets;
   const detector = new TriggerDetector({ thresholds: c.thresholds, samples: c.triggerSamples, cooldownMs: c.cooldownMs, predictive: c.predictive });
