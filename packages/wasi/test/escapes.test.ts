@@ -296,7 +296,17 @@ const ATTEMPTS: Attempt[] = [
       return g.readFile(PRE, 'inside.txt').errno;
     },
   },
-  { name: 'renumber the preopen onto a free number', errno: BADF, run: (g) => g.renumber(PRE, 99) },
+  {
+    // fd_renumber onto a closed fd is allowed (as wasmer and the preview1 adapters do): the
+    // preopen moves to 99 and stays the same box there, and its old number is gone.
+    name: 'renumber the preopen onto a free number, climb from it there',
+    errno: NOTCAPABLE,
+    run: (g) => {
+      ok(g.renumber(PRE, 99), 'renumber');
+      if (g.readFile(PRE, 'inside.txt').errno !== BADF) throw new Error('the old preopen number still works');
+      return g.readFile(99, '../outside/secret.txt').errno;
+    },
+  },
   // missing rights
   { name: 'open through a dir fd without path_open', errno: NOTCAPABLE, run: (g) => g.readFile(dir(g, PRE, 'sub', { base: Rights.FD_READDIR }), 'f.txt').errno },
   {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /**
  * Sub-microsecond file times on the Node host. Node's utimes family goes through libuv,
@@ -9,11 +10,14 @@ import { spawnSync } from 'node:child_process';
  * BSD, a minimal container) times stay truncated to whole microseconds.
  */
 
+/** By absolute path where it is there, so a guest-controlled PATH or cwd cannot substitute it. */
+const TOUCH = existsSync('/usr/bin/touch') ? '/usr/bin/touch' : existsSync('/bin/touch') ? '/bin/touch' : 'touch';
+
 let gnuTouch: boolean | undefined;
 
 export function haveGnuTouch(): boolean {
   if (gnuTouch === undefined) {
-    const r = spawnSync('touch', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const r = spawnSync(TOUCH, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     gnuTouch = r.status === 0 && /GNU coreutils/.test(r.stdout ?? '');
   }
   return gnuTouch;
@@ -47,9 +51,17 @@ export function finishSubMicroseconds(target: TimesTarget, atim: bigint, mtim: b
       stdio = [...stdio, target.fd];
     } else {
       if (!target.follow) args.push('-h');
-      args.push('--', target.path);
+      // A path under /proc/self/fd/N (a lookup by directory handle) names the parent's fd N,
+      // which the child does not have: hand that directory to the child as its fd 3 instead.
+      const byHandle = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(target.path);
+      if (byHandle !== null) {
+        args.push('--', `/proc/self/fd/3${byHandle[2] ?? ''}`);
+        stdio = [...stdio, Number(byHandle[1])];
+      } else {
+        args.push('--', target.path);
+      }
     }
-    if (spawnSync('touch', args, { stdio }).status !== 0) return false;
+    if (spawnSync(TOUCH, args, { stdio }).status !== 0) return false;
   }
   return true;
 }
