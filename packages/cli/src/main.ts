@@ -11,7 +11,6 @@ import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
-import { launchCommand, metricsCommand, migrateTaskCommand, psCommand, schedulerCommand, taskAction } from './commands/scheduler';
 import { Launch, resume, start } from './session';
 
 const VERSION = '0.1.0';
@@ -111,7 +110,7 @@ export function program(setExit: (code: number) => void): Command {
         .addOption(dirOption())
         .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), []),
     ),
-  ).action(async (what: string, o) => setExit(o.target ? await migrateSnapshot(what, o) : await migrateTaskCommand(what, o.to, o)));
+  ).action(async (what: string, o) => setExit(o.target ? await migrateSnapshot(what, o) : await (await sched()).migrateTaskCommand(what, o.to, o)));
 
   triggerOptions(
     cli
@@ -165,6 +164,9 @@ export function program(setExit: (code: number) => void): Command {
   return cli;
 }
 
+/** The scheduler's commands load @mvvm/scheduler (immer, http) only when used: `mvvm run` starts no slower for them. */
+const sched = () => import('./commands/scheduler');
+
 const controlOptions = (cmd: Command) =>
   cmd
     .option('--control <PATH|HOST:PORT>', "the daemon's control endpoint (default: $MVVM_SCHEDULER_CONTROL, else the unix socket of the daemon on $MIGRATION_PORT)")
@@ -190,7 +192,7 @@ function schedulerCommands(cli: Command, setExit: (code: number) => void): void 
       .option('--sys-root <DIR>', 'read /sys from here (testing)')
       .option('-v, --verbose', 'log every monitor sample')
       .passThroughOptions(),
-  ).action(async (task: string | undefined, args: string[], o) => setExit(await schedulerCommand(task, args, o)));
+  ).action(async (task: string | undefined, args: string[], o) => setExit(await (await sched()).schedulerCommand(task, args, o)));
 
   controlOptions(
     cli
@@ -202,7 +204,7 @@ function schedulerCommands(cli: Command, setExit: (code: number) => void): void 
       .addOption(envOption())
       .option('--to <HOST:PORT>', 'migrate it there at once')
       .passThroughOptions(),
-  ).action(async (task: string, args: string[], o) => setExit(await launchCommand(task, args, o)));
+  ).action(async (task: string, args: string[], o) => setExit(await (await sched()).launchCommand(task, args, o)));
 
   controlOptions(
     cli
@@ -210,14 +212,14 @@ function schedulerCommands(cli: Command, setExit: (code: number) => void): void 
       .description("the scheduler's tasks: state, host, instruction count, memory")
       .option('-w, --watch', 'follow changes (streamed as JSON patches of the task table)')
       .option('--json', 'machine-readable output'),
-  ).action(async (o) => setExit(await psCommand(o)));
+  ).action(async (o) => setExit(await (await sched()).psCommand(o)));
 
   for (const action of ['pause', 'resume', 'kill'] as const) {
-    controlOptions(cli.command(action).description(`${action} a task of the scheduler`).argument('<task>', 'task id (mvvm ps)')).action(async (id: string, o) => setExit(await taskAction(action, id, o)));
+    controlOptions(cli.command(action).description(`${action} a task of the scheduler`).argument('<task>', 'task id (mvvm ps)')).action(async (id: string, o) => setExit(await (await sched()).taskAction(action, id, o)));
   }
 
   controlOptions(cli.command('metrics').description("the scheduler monitor's last sample, thresholds and cost").option('--json', 'machine-readable output')).action(async (o) =>
-    setExit(await metricsCommand(o)),
+    setExit(await (await sched()).metricsCommand(o)),
   );
 }
 
