@@ -165,7 +165,8 @@ export function program(setExit: (code: number) => void): Command {
 }
 
 /** The scheduler's commands load @mvvm/scheduler (immer, http) only when used: `mvvm run` starts no slower for them. */
-const sched = () => import('./commands/scheduler');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require (tsx's source mode has no extensionless dynamic import)
+const sched = async (): Promise<typeof import('./commands/scheduler')> => require('./commands/scheduler');
 
 const controlOptions = (cmd: Command) =>
   cmd
