@@ -11,7 +11,8 @@ export interface Preopen {
 export function parseDir(value: string): Preopen {
   const at = value.indexOf('::');
   const [host, guest] = at < 0 ? [value, value] : [value.slice(0, at), value.slice(at + 2)];
-  if (!host || !guest) throw new UsageError(`--dir '${value}': expected HOST or HOST::GUEST`);
+  // `a:::/d` (three colons) would be host `a`, guest `:/d`: refused, as a typo more likely than a name.
+  if (!host || !guest || host.endsWith(':') || guest.startsWith(':')) throw new UsageError(`--dir '${value}': expected HOST or HOST::GUEST`);
   return { host, guest };
 }
 
@@ -30,9 +31,18 @@ export function parseEnv(value: string): [string, string] {
   return [value.slice(0, at), value.slice(at + 1)];
 }
 
-/** MVVM's `-a -g20,-n1000`: one -a may carry several arguments split on commas (`\,` keeps a comma). */
-export function splitArgs(value: string): string[] {
-  return value.split(/(?<!\\),/).map((a) => a.replace(/\\,/g, ','));
+/**
+ * The one rule for program arguments: each `-a` is one argument and may repeat; commas
+ * split one `-a` into several (MVVM's `-a -g20,-n1000`; `\,` keeps a comma); spaces never
+ * split (`-a "-g 12"` is the single argument `-g 12`, and says so on stderr, since it is
+ * rarely what was meant); everything after `--` is passed verbatim.
+ */
+export function splitArgs(value: string, warn: (message: string) => void = (m) => void process.stderr.write(`mvvm: ${m}\n`)): string[] {
+  const args = value.split(/(?<!\\),/).map((a) => a.replace(/\\,/g, ','));
+  for (const a of args) {
+    if (/\s/.test(a)) warn(`-a '${a}' is one argument with spaces in it; for several, repeat -a, separate them with commas or put them after --`);
+  }
+  return args;
 }
 
 export const collect = <T>(parse: (v: string) => T | T[]) => (value: string, previous: T[] = []): T[] => previous.concat(parse(value));

@@ -18,13 +18,19 @@ export interface CheckpointFlags {
   compress?: boolean;
 }
 
-export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report: Reporter): Promise<Outcome & { taken: number }> {
+/**
+ * `mustTake` (the checkpoint command): a run that ends without writing any snapshot is a
+ * NoCheckpointError (exit 3), also when no trigger was given at all (only a signal could
+ * have taken one: said at the start).
+ */
+export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report: Reporter, mustTake = false): Promise<Outcome & { taken: number }> {
   const oneShot: Trigger[] = [];
   if (f.count !== undefined) oneShot.push(atCount(parseCount(f.count, '-c')));
   if (f.function !== undefined) oneShot.push(atFunctionEntry(s.machine, f.function, f.entry === undefined ? 1 : Math.max(1, parseCount(f.entry, '-x'))));
   else if (f.entry !== undefined) throw new UsageError('-x K needs -f FUNCTION');
   const periodic = f.every !== undefined ? every(Math.max(1, parseCount(f.every, '--every')), s.machine.instructionCount) : null;
   const rotation = periodic ? new Rotation(f.output, Math.max(1, parseCount(f.keep, '--keep')), !!f.incremental) : null;
+  if (mustTake && oneShot.length === 0 && !periodic) report.info('no trigger given (-c, -f, --every): only SIGUSR1 or SIGINT will take a checkpoint');
   let taken = 0;
 
   const write = async (path: string, incremental: boolean, reason: string) => {
@@ -40,6 +46,7 @@ export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report:
   const outcome = await drive(s, {
     triggers: periodic ? [...oneShot, periodic] : oneShot,
     watchSignals: true,
+    progress: report.bar(),
     async onFire(reason) {
       if (periodic && reason === periodic.name) {
         const next = rotation!.next();
@@ -48,14 +55,14 @@ export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report:
         return true;
       }
       await write(f.output, !!f.incremental, reason);
-      // Periodic runs go on after a signal's checkpoint unless it was SIGINT.
-      return !!f.continue || (periodic !== null && reason !== 'SIGINT');
+      // -c and -f stop the run (also beside --every) unless --continue; periodic runs go on
+      // after a SIGUSR1's checkpoint, SIGINT stops them.
+      return !!f.continue || (periodic !== null && reason === 'SIGUSR1');
     },
   });
-  if (outcome.kind === 'exit' && oneShot.length > 0 && taken === 0) {
-    throw new NoCheckpointError(
-      `no checkpoint taken: the program ended after ${s.machine.instructionCount} instructions (exit code ${outcome.code}), before the trigger`,
-    );
+  if (outcome.kind === 'exit' && taken === 0 && (oneShot.length > 0 || mustTake)) {
+    const why = oneShot.length > 0 || periodic ? 'before the trigger' : 'and no trigger was given (-c, -f, --every) nor a signal sent';
+    throw new NoCheckpointError(`no checkpoint taken: the program ended after ${s.machine.instructionCount} instructions (exit code ${outcome.code}), ${why}`);
   }
   return { ...outcome, taken };
 }

@@ -3,9 +3,11 @@
  * trigger allows, awaits host suspensions, yields to the event loop between slices (so
  * signals get through) and turns proc_exit into an exit code.
  */
-import type { StepResult } from '@mvvm/interpreter';
+import { StepResult, Trap } from '@mvvm/interpreter';
 import { WasiExit } from '@mvvm/wasi/node';
 import type { Session } from './session';
+import { callStack, liveThread, namingOf, trapStacks } from './stack';
+import type { ProgressBar } from './report';
 import type { Trigger } from './triggers';
 
 export type Outcome = { kind: 'exit'; code: number; results?: unknown[] } | { kind: 'stopped' };
@@ -20,7 +22,16 @@ export interface DriveOptions {
   signals?: NodeJS.Signals[];
   /** Yield to the event loop between slices even without signals (a server running several programs). */
   yieldSlices?: boolean;
+  /** Shows how far the run is towards its nearest trigger, between slices (after the first second). */
+  progress?: ProgressBar | null;
 }
+
+/** Progress appears only for runs that take a while (so short runs print nothing extra). */
+const PROGRESS_AFTER_MS = 1000;
+
+/** Set by bin/mvvm.js when a SIGUSR1 came before any run loop watched signals. */
+const PENDING_USR1 = Symbol.for('mvvm.sigusr1.pending');
+const pending = globalThis as unknown as Record<symbol, boolean | undefined>;
 
 /** Instructions between yields to the event loop. */
 const SLICE = 2_000_000;
@@ -36,17 +47,33 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
   const watched: NodeJS.Signals[] = o.signals ?? (o.watchSignals ? ['SIGUSR1', 'SIGINT'] : []);
   const yields = watched.length > 0 || !!o.yieldSlices;
   for (const sig of watched) process.on(sig, onSignal);
+  if (watched.includes('SIGUSR1')) {
+    if (pending[PENDING_USR1]) signal = 'SIGUSR1';
+    pending[PENDING_USR1] = false;
+  }
+  const started = performance.now();
+  const showProgress = () => {
+    if (!o.progress || active.length === 0 || performance.now() - started < PROGRESS_AFTER_MS) return;
+    let nearest: { t: Trigger; at: number } | null = null;
+    for (const t of active) {
+      const at = t.target?.(m);
+      if (at !== undefined && (nearest === null || at < nearest.at)) nearest = { t, at };
+    }
+    o.progress.update(m.instructionCount, nearest?.at ?? null, (nearest?.t ?? active[0]).name);
+  };
   try {
     let sinceYield = 0;
     for (;;) {
       for (const t of active) {
         if (!t.fired(m)) continue;
         if (!t.repeats) active = active.filter((x) => x !== t);
+        o.progress?.stop();
         if (!(await o.onFire!(t.name))) return { kind: 'stopped' };
       }
       if (signal !== null) {
         const sig: NodeJS.Signals = signal;
         signal = null;
+        o.progress?.stop();
         if (!(await o.onFire!(sig))) return { kind: 'stopped' };
       }
       const budget = Math.max(1, Math.min(SLICE - sinceYield, ...active.map((t) => t.budget(m))));
@@ -55,7 +82,8 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       try {
         r = m.step(budget);
       } catch (e) {
-        if (e instanceof WasiExit) return { kind: 'exit', code: e.code };
+        if (e instanceof WasiExit) return { kind: 'exit', code: e.code & 0xff }; // what a shell sees: -1 is 255
+        if (e instanceof Trap) trapStacks.set(e, callStack(liveThread(m), namingOf(m)));
         throw e;
       }
       if (r.done) return { kind: 'exit', code: 0, results: r.results };
@@ -63,10 +91,12 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       if (r.suspended) await r.until;
       if (sinceYield >= SLICE || r.suspended) {
         sinceYield = 0;
+        showProgress();
         if (yields) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
   } finally {
+    o.progress?.stop();
     for (const sig of watched) process.off(sig, onSignal);
   }
 }

@@ -12,13 +12,17 @@ import { inspect } from './commands/inspect';
 import { migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
+import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
 
 const VERSION = '0.1.0';
 
 const dirOption = () => new Option('-d, --dir <HOST[::GUEST]>', 'preopen a host directory (under the guest name GUEST, default HOST); repeatable').argParser(collect(parseDir)).default([]);
 // parseEnv's [key, value] is wrapped: collect() spreads an array result into the list.
 const envOption = () => new Option('-e, --env <KEY=VALUE>', 'set an environment variable; repeatable').argParser(collect((v) => [parseEnv(v)])).default([]);
-const argOption = () => new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable, commas split (MVVM's -a -g20,-n1000)").argParser(collect(splitArgs)).default([]);
+const argOption = () =>
+  new Option('-a, --arg <ARG[,ARG...]>', "a program argument; repeatable; commas split (MVVM's -a -g20,-n1000), spaces do not; arguments after -- go verbatim")
+    .argParser(collect((v) => splitArgs(v)))
+    .default([]);
 const invokeOption = () => new Option('--invoke <NAME>', 'call this export (numeric arguments) instead of _start');
 const deterministicOption = () =>
   new Option('--deterministic', 'canonical NaNs from float arithmetic, the same bits on every host (a snapshot keeps the mode)');
@@ -27,11 +31,11 @@ function triggerOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output <FILE>', 'snapshot file to write', 'snapshot.mvvm')
     .option('-c, --count <N>', 'checkpoint after exactly N instructions (counted from the start of the program)')
-    .option('-f, --function <NAME|INDEX>', 'checkpoint at an entry into this function')
+    .option('-f, --function <NAME|INDEX>', 'checkpoint at an entry into this function (name-section name, demangled C++ name, export name or index)')
     .option('-x, --entry <K>', 'with -f: at the K-th entry (default 1)')
     .option('--every <N>', 'checkpoint every N instructions into numbered files (OUTPUT-1.mvvm, ...), keeping the last few')
     .option('--keep <K>', 'with --every: how many to keep', '3')
-    .option('--continue', 'keep running after the checkpoint')
+    .option('--continue', 'keep running after the -c/-f checkpoint (without it the run stops there, also beside --every)')
     .option('--incremental', 'store only the memory pages written since the previous snapshot')
     .option('--compress', 'deflate the snapshot body')
     .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal');
@@ -123,7 +127,17 @@ export function program(setExit: (code: number) => void): Command {
       .addOption(invokeOption())
       .addOption(deterministicOption())
       .argument('[args...]', 'more program arguments (after --)'),
-  ).action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
+  )
+    .addHelpText(
+      'after',
+      `
+Program arguments: each -a is one argument (repeatable), commas split one -a into several,
+spaces never split; everything after -- is passed verbatim (mvvm checkpoint -t P -c 1000 -- -g 12 -n 1).
+-c and -f stop the run after their checkpoint, also beside --every, unless --continue is given.
+With no trigger only SIGUSR1 or SIGINT takes a checkpoint. Exit status 3: the program ended
+and no snapshot was written (the trigger never came, or there was none).`,
+    )
+    .action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
 
   triggerOptions(
     cli
@@ -233,7 +247,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof Trap) {
-      process.stderr.write(`mvvm: trap: ${message}\n`);
+      // The wasm call stack, innermost first, as node prints one: names, byte offsets, instructions.
+      const stack = formatStack(trapStacks.get(e) ?? [], TRAP_FRAMES).map((l) => (l.startsWith('#') ? `    at ${l.replace(/^#\d+ /, '')}\n` : `    ${l}\n`));
+      process.stderr.write(`mvvm: trap: ${message}\n${stack.join('')}`);
       return 134;
     }
     process.stderr.write(`mvvm: ${message}\n`);

@@ -5,13 +5,14 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { Imports, Machine } from '@mvvm/interpreter';
+import { CompiledModule, Imports, Machine, MalformedError, ValidationError } from '@mvvm/interpreter';
 import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
-import { BASE_FILE_META, loadChainFromFiles, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
+import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
 import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
 import type { Reporter } from './report';
-import { callStack, namingOf } from './stack';
+import { writeSnapshotFile } from './snapshot-file';
+import { callStack, liveThread, namingOf } from './stack';
 
 export interface Launch {
   wasm: string;
@@ -47,8 +48,27 @@ function readModule(path: string): Uint8Array {
   }
 }
 
-function usesWasi(bytes: Uint8Array): boolean {
-  return Machine.compile(bytes).module.imports.some((i) => i.module === WASI_MODULE);
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** Compiles a module read from `path`; a file that is not one is named, with what it is not. */
+export function compileFile(path: string, bytes: Uint8Array, deterministic = false): CompiledModule {
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new UsageError(`${path} is not a WebAssembly module (${bytes.length < 4 ? `${bytes.length} bytes` : 'no \\0asm header'})`);
+  }
+  try {
+    return Machine.compile(bytes, { deterministic });
+  } catch (e) {
+    if (e instanceof MalformedError) {
+      const cut = /unexpected end|out of bounds/.test(e.message) ? `truncated or corrupt (${bytes.length} bytes): ` : '';
+      throw new UsageError(`${path} is not a well-formed WebAssembly module: ${cut}${e.message}`);
+    }
+    if (e instanceof ValidationError) throw new UsageError(`${path} is not a valid WebAssembly module: ${e.message}`);
+    throw e;
+  }
+}
+
+function usesWasi(compiled: CompiledModule): boolean {
+  return compiled.module.imports.some((i) => i.module === WASI_MODULE);
 }
 
 function preopenMap(dirs: Preopen[]): Record<string, string> {
@@ -61,7 +81,11 @@ function preopenMap(dirs: Preopen[]): Record<string, string> {
     } catch {
       // reported below
     }
-    if (!isDir) throw new UsageError(`--dir ${d.host}: no such directory`);
+    if (!isDir) {
+      // HOST:GUEST with one colon is a common slip for HOST::GUEST.
+      const single = /^([^:]+):([^:]+)$/.exec(d.host);
+      throw new UsageError(`--dir ${d.host}: no such directory${single ? ` (for guest name ${single[2]}, write ${single[1]}::${single[2]})` : ''}`);
+    }
     out[d.guest] = host;
   }
   return out;
@@ -69,14 +93,15 @@ function preopenMap(dirs: Preopen[]): Record<string, string> {
 
 export async function start(launch: Launch): Promise<Session> {
   const bytes = readModule(launch.wasm);
+  const compiled = compileFile(launch.wasm, bytes, launch.deterministic);
   const preopens = preopenMap(launch.dirs);
   let wasi: WASI | null = null;
   let imports: Imports = {};
-  if (usesWasi(bytes)) {
+  if (usesWasi(compiled)) {
     wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true });
     imports = wasi.getImports();
   }
-  const machine = await Machine.instantiate(bytes, imports, { deterministic: launch.deterministic });
+  const machine = await Machine.instantiate(compiled, imports, { deterministic: launch.deterministic });
   if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
   else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
   else throw new UsageError(`${launch.wasm} exports no _start: name the function to run with --invoke`);
@@ -91,6 +116,7 @@ export async function start(launch: Launch): Promise<Session> {
  */
 export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[], listen: Array<{ host: string; port: number }> = [], report?: Reporter): Promise<Session> {
   const bytes = readModule(wasm);
+  const compiled = compileFile(wasm, bytes);
   const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
   await assertSameModule(bytes, resolved); // before the WASI state touches any host file
   const preopens = preopenMap(dirs);
@@ -101,7 +127,7 @@ export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[]
     report?.info(`the snapshot asks for ${describeGrants(grantsAsked(state))}`);
     wasi = WASI.restore(state, { preopens, listen, returnOnExit: true });
     imports = wasi.getImports();
-  } else if (usesWasi(bytes)) {
+  } else if (usesWasi(compiled)) {
     throw new UsageError(`${snapshotPath} holds no WASI state but ${wasm} imports WASI`);
   }
   let machine: Machine;
@@ -124,14 +150,13 @@ export interface WriteOptions {
 /** Takes a snapshot of the session now and writes it atomically. */
 export async function writeSnapshot(s: Session, o: WriteOptions): Promise<EncodedSnapshot> {
   const base = o.incremental && s.last ? s.last : null;
-  const t = s.machine.thread;
   const meta: Record<string, unknown> = {
     program: basename(s.wasmPath),
     createdAt: new Date().toISOString(),
     trigger: o.trigger,
     preopens: s.preopens,
     // Names from the name section, so `inspect` can show the stack without the module.
-    stack: callStack({ status: t.status, funcAddr: t.funcAddr, pc: t.pc, frames: t.frames.subarray(0, t.frameTop) }, namingOf(s.machine)),
+    stack: callStack(liveThread(s.machine), namingOf(s.machine)),
   };
   if (base) meta[BASE_FILE_META] = relativeHint(o.path, base.path);
   const snap = await checkpoint(s.machine, {
@@ -142,7 +167,7 @@ export async function writeSnapshot(s: Session, o: WriteOptions): Promise<Encode
     compress: o.compress,
     codec: zlibCodec,
   });
-  writeFileAtomic(o.path, snap.bytes);
+  await writeSnapshotFile(o.path, snap.bytes);
   s.last = { id: snap.id, path: o.path };
   return snap;
 }

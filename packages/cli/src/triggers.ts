@@ -5,6 +5,7 @@
  */
 import type { Machine } from '@mvvm/interpreter';
 import { UsageError } from './args';
+import { demangledName } from './demangle';
 import { functionName, importedFunctions, namingOf } from './stack';
 
 export interface Trigger {
@@ -15,6 +16,8 @@ export interface Trigger {
   fired(m: Machine): boolean;
   /** Periodic triggers fire again; the others once. */
   readonly repeats: boolean;
+  /** The instruction count it fires at, when known (for the progress bar). */
+  target?(m: Machine): number;
 }
 
 export function atCount(n: number): Trigger {
@@ -23,6 +26,7 @@ export function atCount(n: number): Trigger {
     repeats: false,
     budget: (m) => Math.max(n - m.instructionCount, 0),
     fired: (m) => m.instructionCount >= n,
+    target: () => n,
   };
 }
 
@@ -32,6 +36,7 @@ export function every(n: number, from: number): Trigger {
     name: `every ${n} instructions`,
     repeats: true,
     budget: (m) => Math.max(next - m.instructionCount, 0),
+    target: () => next,
     fired(m) {
       if (m.instructionCount < next) return false;
       next += n;
@@ -50,7 +55,8 @@ export function resolveFunction(m: Machine, spec: string): number {
     const e = m.instance.exports.get(spec);
     if (e?.kind === 'func') index = Array.prototype.indexOf.call(m.instance.funcAddrs, e.addr);
   }
-  if (index < 0 || index >= m.instance.funcAddrs.length) throw new UsageError(`no function '${spec}' in the module`);
+  if (index < 0) index = byDemangledName(module.names.functions, spec);
+  if (index < 0 || index >= m.instance.funcAddrs.length) throw new UsageError(`no function '${spec}' in the module${suggestions(module.names.functions, spec)}`);
   if (index < imported) throw new UsageError(`function '${spec}' is an import: pick one defined in the module`);
   return index;
 }
@@ -73,4 +79,30 @@ export function atFunctionEntry(m: Machine, spec: string, k: number): Trigger {
       return true;
     },
   };
+}
+
+/** A C++ function by its demangled name (`Brandes`, `g::Brandes`): the index when one function has it, -1 when none; several are listed. */
+function byDemangledName(names: Map<number, string>, spec: string): number {
+  const hits: Array<[number, string]> = [];
+  for (const [i, n] of names) {
+    const d = demangledName(n);
+    if (d !== null && (d === spec || d.endsWith(`::${spec}`))) hits.push([i, n]);
+  }
+  if (hits.length > 1) {
+    throw new UsageError(`'${spec}' names ${hits.length} functions: pick one by its name or index: ${hits.slice(0, 8).map(([i, n]) => `${n} (${i})`).join(', ')}${hits.length > 8 ? ', …' : ''}`);
+  }
+  return hits.length === 1 ? hits[0][0] : -1;
+}
+
+/** Up to five names that contain `spec` (case-insensitively, demangled or not), as a hint. */
+function suggestions(names: Map<number, string>, spec: string): string {
+  const want = spec.toLowerCase();
+  const found: string[] = [];
+  for (const [i, n] of names) {
+    const d = demangledName(n);
+    if (n.toLowerCase().includes(want) || d?.toLowerCase().includes(want)) found.push(d && d !== n ? `${d} = ${n} (${i})` : `${n} (${i})`);
+    if (found.length > 5) break;
+  }
+  if (found.length === 0) return '';
+  return `; did you mean ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}`;
 }

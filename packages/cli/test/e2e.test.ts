@@ -187,7 +187,7 @@ describe('inspect, debug and errors', () => {
     const out = r.stdout.toString();
     expect(r.code).toBe(0);
     expect(out).toMatch(/stopped at instruction 1000 in /);
-    expect(out).toMatch(/stopped at instruction \d+ in fgets \(pc \d+/);
+    expect(out).toMatch(/stopped at instruction \d+ in fgets \(func \d+, 0x[0-9a-f]+ [a-z]/);
     expect(out).toMatch(/#0 fgets \(func/);
     expect(out).toMatch(/locals of fgets:\n {2}\[0[^\]]*\] i32 \d+/);
     expect(out).toMatch(/operands of fgets:/);

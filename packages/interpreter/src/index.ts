@@ -15,6 +15,7 @@ export type { ThreadLimits, ThreadStatus } from './execution/thread';
 export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
+export { instructionName } from './binary/opcode-names';
 export {
   WasmError,
   MalformedError,

@@ -3,10 +3,11 @@
  * zlib compression and following an incremental chain through files. Everything else in
  * this package runs in a browser too.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { sameBytes } from './checksum';
+import { sameBytes, toHex } from './checksum';
 import type { Codec } from './codec';
 import { CorruptSnapshotError, MissingBaseError, SnapshotError } from './errors';
 import { DecodedSnapshot, ResolvedSnapshot, decodeSnapshot, resolveChain } from './snapshot';
@@ -29,11 +30,85 @@ export const zlibCodec: Codec = {
 };
 
 /**
- * Writes `bytes` to a temporary file beside `path`, fsyncs it and renames it over `path`:
- * a crash at any point leaves either the old file or the complete new one, never a torn one.
+ * Temporary files of an atomic write are named `.NAME.HOST.PID.STAMP.mvvm-tmp` beside the
+ * target NAME: recognisably ours, and telling which process on which host wrote them, so a
+ * later write can sweep the ones an interrupted (killed) writer left behind.
+ */
+export const TEMP_SUFFIX = '.mvvm-tmp';
+/** A temporary file older than this is stale whoever wrote it (a live writer renames within seconds). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+const TEMP_NAME = /^\..+\.(\d+)\.([0-9a-z]+)\.mvvm-tmp$/;
+let tempSeq = 0;
+
+export function tempPathFor(path: string): string {
+  const stamp = `${Date.now().toString(36)}${(tempSeq++).toString(36)}`;
+  return join(dirname(path), `.${basename(path)}.${hostname()}.${process.pid}.${stamp}${TEMP_SUFFIX}`);
+}
+
+/**
+ * Removes the temporary files of our own naming in `dir` that no writer will finish: written
+ * on this host by a process that no longer runs, or older than STALE_TEMP_MS. Files of other
+ * names are never touched. Returns the names removed.
+ */
+export function sweepStaleTemps(dir: string, now = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (!st.isFile()) continue;
+      const dead = name.endsWith(`.${hostname()}.${m[1]}.${m[2]}${TEMP_SUFFIX}`) && !processAlive(Number(m[1]));
+      if (dead || now - st.mtimeMs > STALE_TEMP_MS) {
+        unlinkSync(path);
+        removed.push(name);
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/** Makes a rename in `dir` durable. Not every platform can fsync a directory: best effort. */
+export function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* ignore */
+  }
+}
+
+/**
+ * Writes `bytes` to a temporary file beside `path` (after sweeping stale ones), fsyncs it and
+ * renames it over `path`: a crash at any point leaves either the old file or the complete new
+ * one, never a torn one.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  sweepStaleTemps(dirname(path));
+  const temp = tempPathFor(path);
   const fd = openSync(temp, 'wx', 0o644);
   try {
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
@@ -45,17 +120,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   }
   closeSync(fd);
   renameSync(temp, path);
-  // Make the rename itself durable. Not every platform can fsync a directory: best effort.
-  try {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    /* ignore */
-  }
+  syncDirectory(dirname(path));
 }
 
 export async function readSnapshotFile(path: string, codec: Codec = zlibCodec): Promise<DecodedSnapshot> {
@@ -83,15 +148,21 @@ export async function loadChainFromFiles(path: string, bases: string[] = [], cod
     const want = chain[0].header.baseId;
     let base = candidates.find((c) => sameBytes(c.id, want));
     const hint = chain[0].meta[BASE_FILE_META];
+    let looked = '';
     if (!base && typeof hint === 'string') {
       const file = isAbsolute(hint) ? hint : join(dir, hint);
       try {
         const found = await readSnapshotFile(file, codec);
         if (sameBytes(found.id, want)) base = found;
+        else looked = `${file} is another snapshot (${toHex(found.id).slice(0, 12)})`;
         dir = dirname(file);
-      } catch {
-        /* a missing or damaged hinted file: reported as a missing base below */
+      } catch (e) {
+        looked = `looked for ${file}: ${e instanceof SnapshotError ? e.message.replace(/^cannot read snapshot \S+: /, '') : String(e)}`;
       }
+    }
+    if (!base && looked) {
+      const of = chain[0] === chain[chain.length - 1] ? path : 'its chain';
+      throw new MissingBaseError(`${of} is incremental and its base ${toHex(want).slice(0, 12)} is missing: ${looked} (or pass the base file explicitly)`);
     }
     if (!base) break; // resolveChain names the missing base
     if (chain.length > 100_000) throw new SnapshotError('incremental chain too long');

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { parseCount, UsageError } from '../args';
 import { Outcome, drive } from '../drive';
 import { Session, writeSnapshot } from '../session';
-import { callStack, formatStack, functionName, namingOf } from '../stack';
+import { TRAP_FRAMES, callStack, formatFrame, formatStack, functionName, liveThread, namingOf, trapStacks } from '../stack';
 import { atCount, atFunctionEntry } from '../triggers';
 import { formatSlot, hexdump, localTypes } from '../values';
 
@@ -29,8 +29,8 @@ export async function debug(s: Session): Promise<number> {
   const out = (line: string): void => void process.stdout.write(line + '\n');
   const m = s.machine;
   const where = () => {
-    const [top] = callStack(m.thread.status === 'running' || m.thread.status === 'suspended' ? snapshotThread(s) : { status: 'idle', funcAddr: -1, pc: 0, frames: new Int32Array(0) }, namingOf(m));
-    return top ? `at instruction ${m.instructionCount} in ${top.name} (pc ${top.pc}, depth ${m.thread.depth})` : `at instruction ${m.instructionCount}`;
+    const [top] = callStack(liveThread(m), namingOf(m));
+    return top ? `at instruction ${m.instructionCount} in ${formatFrame(top)}, depth ${m.thread.depth}` : `at instruction ${m.instructionCount}`;
   };
   let exitCode: number | null = null;
   const go = async (promise: Promise<Outcome>) => {
@@ -51,7 +51,7 @@ export async function debug(s: Session): Promise<number> {
     until: (a) => (running(), stopWhen(atCount(parseCount(a[0] ?? '', 'until')))),
     to: (a) => (running(), stopWhen(atFunctionEntry(m, a[0] ?? '', a[1] ? parseCount(a[1], 'to') : 1))),
     continue: () => (running(), go(drive(s))),
-    stack: () => formatStack(callStack(snapshotThread(s), namingOf(m))).forEach(out),
+    stack: () => formatStack(callStack(liveThread(m), namingOf(m))).forEach(out),
     locals: () => frameSlots(s, 'locals').forEach(out),
     operands: () => frameSlots(s, 'operands').forEach(out),
     mem: (a) => {
@@ -90,6 +90,7 @@ export async function debug(s: Session): Promise<number> {
         } catch (e) {
           // A trap ends the program; anything else (a bad argument) leaves it where it was.
           out(`error: ${(e as Error).message}`);
+          for (const line of formatStack(trapStacks.get(e as Error) ?? [], TRAP_FRAMES)) out(`  ${line}`);
           if (m.thread.status === 'trapped' || m.thread.status === 'idle') exitCode = 134;
         }
       }
@@ -98,11 +99,6 @@ export async function debug(s: Session): Promise<number> {
   }
   rl.close();
   return exitCode ?? 0;
-}
-
-function snapshotThread(s: Session) {
-  const t = s.machine.thread;
-  return { status: t.status, funcAddr: t.funcAddr, pc: t.pc, frames: t.frames.subarray(0, t.frameTop) };
 }
 
 /** The current frame's locals or operand stack, read from the machine's state (slot pairs, host-independent). */

@@ -1,12 +1,12 @@
 /** `mvvm inspect snap.mvvm [-t prog.wasm] [--json]`: what a snapshot holds, without running it. */
 import { readFileSync, statSync } from 'node:fs';
 import { DecodedSnapshot, ResolvedSnapshot, SnapshotError, toHex } from '@mvvm/snapshot';
-import { Machine } from '@mvvm/interpreter';
 import { loadChainFromFiles, readSnapshotFile } from '@mvvm/snapshot/node';
 import { checkState } from '@mvvm/wasi/node';
 import type { FdState } from '@mvvm/wasi/node';
 import { formatBytes } from '../report';
-import { StackEntry, callStack, importedFunctions } from '../stack';
+import { compileFile } from '../session';
+import { StackEntry, callStack, formatFrame, functionNames, importedFunctions } from '../stack';
 
 export interface InspectFlags {
   json?: boolean;
@@ -32,11 +32,19 @@ export async function inspect(path: string, f: InspectFlags): Promise<void> {
 
 function stackOf(snap: DecodedSnapshot, wasm?: string): StackEntry[] {
   if (wasm) {
-    const module = Machine.compile(new Uint8Array(readFileSync(wasm))).module;
+    const compiled = compileFile(wasm, new Uint8Array(readFileSync(wasm)));
+    const { module, code, functions } = compiled;
     const imported = importedFunctions(module);
     // Store addresses are function indices when one module is instantiated alone (imports first).
     const funcAddrs = Array.from({ length: imported + module.funcs.length }, (_, i) => i);
-    return callStack(snap.machine.state.thread, { funcAddrs, names: module.names.functions });
+    // A snapshot holds each pc as an offset from its function's entry: translate the function to place it.
+    const offset = (func: number, pc: number): number => {
+      const f = functions[func - imported];
+      if (!f) return -1;
+      code.translate(f);
+      return pc >= 0 && pc < f.end - f.entry ? code.wasmOffset(f.entry + pc) : -1;
+    };
+    return callStack(snap.machine.state.thread, { funcAddrs, names: functionNames(module), locate: { bytes: module.bytes, offset } });
   }
   return (snap.meta.stack as StackEntry[] | undefined) ?? callStack(snap.machine.state.thread, { funcAddrs: [], names: new Map() });
 }
@@ -72,16 +80,18 @@ function summarize(path: string, snap: DecodedSnapshot, chain: ResolvedSnapshot 
       zeroedPages: m.zeroed.length,
       nonZeroPages: chain ? countNonZero(chain.state.memories[i].data) : null,
     })),
-    fds: wasi?.fds?.map((d: FdState) => ({ fd: d.fd, kind: d.kind, path: guestPath(d), offset: d.offset, size: d.size ?? null })) ?? [],
+    fds: wasi?.fds?.map((d: FdState) => ({ fd: d.fd, kind: d.kind, stdio: d.kind === 'stdio' ? (d.stdio ?? d.fd) : null, path: guestPath(d), offset: d.offset, size: d.size ?? null })) ?? [],
     args: wasi?.args ?? null,
     exitCode: wasi?.exitCode ?? null,
   };
 }
 
 function guestPath(d: FdState): string | null {
-  if (d.kind === 'stdio') return ['<stdin>', '<stdout>', '<stderr>'][d.stdio ?? d.fd] ?? null;
+  // A stdio fd keeps the stream it carries when fd_renumber moves it (older snapshots: its number).
+  if (d.kind === 'stdio') return ['<stdin>', '<stdout>', '<stderr>'][d.stdio ?? d.fd] ?? '<stdio>';
   if (d.preopen === undefined) return null;
-  return d.path ? `${d.preopen.replace(/\/$/, '')}/${d.path}` : d.preopen;
+  const rel = (d.path ?? '').replace(/^\/+/, '');
+  return rel ? `${d.preopen.replace(/\/+$/, '')}/${rel}` : d.preopen;
 }
 
 function countNonZero(data: Uint8Array): number {
@@ -101,8 +111,8 @@ function render(r: ReturnType<typeof summarize>): string[] {
     `module       sha256 ${r.moduleSha256}${r.program ? ` (${r.program})` : ''}`,
   );
   if (r.createdAt) out.push(`taken        ${r.createdAt}${r.trigger ? `, ${r.trigger}` : ''}`);
-  out.push(`state        ${r.status}, ${r.instructionCount} instructions, ${r.callDepth} frames`, 'stack');
-  for (const [i, e] of r.stack.entries()) out.push(`  #${i} ${e.name} (func ${e.func}, pc ${e.pc})`);
+  out.push(`state        ${r.status}, ${r.instructionCount} instructions, ${r.callDepth} frame${r.callDepth === 1 ? '' : 's'}`, 'stack');
+  for (const [i, e] of r.stack.entries()) out.push(`  #${i} ${formatFrame(e)}`);
   r.memories.forEach((m, i) => {
     const content = m.nonZeroPages !== null ? `${m.nonZeroPages} not all zero` : 'contents need the base';
     out.push(`memory ${i}     ${m.pages} pages (${formatBytes(m.bytes)}), ${content}; this file stores ${m.storedPages}${r.kind === 'incremental' ? ` written since the base, ${m.zeroedPages} cleared` : ''}`);
@@ -110,7 +120,7 @@ function render(r: ReturnType<typeof summarize>): string[] {
   if (r.args) out.push(`args         ${JSON.stringify(r.args)}`);
   if (r.fds.length > 0) out.push('fds');
   for (const d of r.fds) {
-    const where = d.kind === 'stdio' ? `${d.fd === 0 ? 'read' : 'written'} ${d.offset} bytes` : d.kind === 'file' ? `offset ${d.offset}${d.size !== null ? `, size ${d.size}` : ''}` : '';
+    const where = d.kind === 'stdio' ? `${d.stdio === 0 ? 'read' : 'written'} ${d.offset} bytes` : d.kind === 'file' ? `offset ${d.offset}${d.size !== null ? `, size ${d.size}` : ''}` : '';
     out.push(`  ${String(d.fd).padStart(3)} ${d.kind.padEnd(8)} ${(d.path ?? '').padEnd(24)} ${where}`.trimEnd());
   }
   return out;

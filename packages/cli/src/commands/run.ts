@@ -17,7 +17,7 @@ export async function run(launch: Launch): Promise<number> {
 }
 
 export async function checkpointCommand(launch: Launch, f: CheckpointFlags & { verbose?: boolean }): Promise<number> {
-  return finish(await runWithCheckpoints(await start(launch), f, reporter(f.verbose)));
+  return finish(await runWithCheckpoints(await start(launch), f, reporter(f.verbose), true));
 }
 
 export interface RestoreFlags extends CheckpointFlags {

@@ -22,6 +22,12 @@ export class ModuleCode {
   ordinals: Int32Array = new Int32Array(1);
   /** Per instruction start: instructions left in its straight-line segment, itself included. */
   segmentLengths: Int32Array = new Int32Array(1);
+  /**
+   * Per code word: the byte offset in the module of the wasm instruction it was translated
+   * from (-1 for words of no instruction). A side table for stack traces and debuggers,
+   * filled at translation and never read by the run loop.
+   */
+  private offsets: Int32Array = new Int32Array(1).fill(-1);
   private numbered = 0;
   /** Functions translated so far. */
   translated = 0;
@@ -43,11 +49,22 @@ export class ModuleCode {
   /** Translates `f` (one of this module's functions) unless it already is. */
   translate(f: CompiledFunction): void {
     if (f.entry >= 0) return;
-    const t = new FunctionTranslator(this.module, this.ctx, this.out, f.funcIndex).translate();
+    const translator = new FunctionTranslator(this.module, this.ctx, this.out, f.funcIndex, true);
+    const t = translator.translate();
     this.words = this.out.words;
     if (this.ordinals.length < this.words.length + 1) {
       this.ordinals = grown(this.ordinals, this.words.length + 1);
       this.segmentLengths = grown(this.segmentLengths, this.words.length + 1);
+    }
+    if (this.offsets.length < this.words.length + 1) this.offsets = grown(this.offsets, this.words.length + 1, -1);
+    const marks = translator.marks!;
+    const n = translator.markCount;
+    const offsets = this.offsets;
+    for (let i = 0; i < n; i += 2) {
+      // The words instruction i emitted: up to the next one's start (none: an empty range).
+      const off = marks[i + 1];
+      const end = i + 2 < n ? marks[i + 2] : t.end;
+      for (let w = marks[i]; w < end; w++) offsets[w] = off;
     }
     this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
     if (this.deterministic) {
@@ -61,14 +78,20 @@ export class ModuleCode {
     this.translated++;
   }
 
+  /** The module byte offset of the wasm instruction that internal code word `pc` belongs to; -1 if none (not translated). */
+  wasmOffset(pc: number): number {
+    return pc >= 0 && pc < this.length ? this.offsets[pc] : -1;
+  }
+
   /** Translates every function (tools and tests that walk the whole code). */
   translateAll(): void {
     for (const f of this.functions) this.translate(f);
   }
 }
 
-function grown(a: Int32Array, length: number): Int32Array {
+function grown(a: Int32Array, length: number, fill = 0): Int32Array {
   const next = new Int32Array(length);
+  if (fill !== 0) next.fill(fill, a.length);
   next.set(a);
   return next;
 }

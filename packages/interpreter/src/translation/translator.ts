@@ -28,6 +28,9 @@ export interface CompiledFunction {
   frameWords: number;
 }
 
+/** The marks of the function being translated (reused: translation is synchronous and one at a time). */
+let markScratch = new Int32Array(1024);
+
 /** Per-block translation state, parallel to the validator's control stack. */
 interface Label {
   /** Branch target for a loop; -1 for blocks whose target is their end (not yet known). */
@@ -57,13 +60,23 @@ export class FunctionTranslator {
   private readonly labels: Label[] = [];
   private readonly localTypes: ValType[];
   private readonly r: ByteReader;
+  /**
+   * Per wasm instruction read (pairs in the first `markCount` entries): where its internal code starts, and its byte offset in the
+   * module (pairs), when asked for (`recordOffsets`): ModuleCode turns them into its pc ->
+   * wasm offset side table. Validation's throw-away translation records none.
+   */
+  marks: Int32Array | null;
+  /** Entries used in `marks`. */
+  markCount = 0;
 
   constructor(
     module: Module,
     private readonly ctx: ModuleContext,
     private readonly out: CodeBuilder,
     private readonly funcIndex: number,
+    recordOffsets = false,
   ) {
+    this.marks = recordOffsets ? markScratch : null;
     this.v = new CodeValidator(funcIndex);
     const body = module.codes[funcIndex - ctx.numImportedFuncs];
     this.r = new ByteReader(module.bytes, body.codeStart, body.codeEnd);
@@ -80,6 +93,7 @@ export class FunctionTranslator {
     while (this.v.ctrls.length > 0) {
       if (this.r.eof) throw new MalformedError('unexpected end of function body', this.r.pos);
       this.v.offset = this.r.pos;
+      if (this.marks !== null) this.mark();
       this.instruction(this.r.u8());
     }
     if (!this.r.eof) throw new MalformedError('operators remaining after end of function', this.r.pos);
@@ -93,6 +107,17 @@ export class FunctionTranslator {
       numResults: type.results.length,
       frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
     };
+  }
+
+  private mark(): void {
+    let marks = this.marks!;
+    if (this.markCount + 2 > marks.length) {
+      const next = new Int32Array(marks.length * 2);
+      next.set(marks);
+      this.marks = marks = markScratch = next;
+    }
+    marks[this.markCount++] = this.out.length;
+    marks[this.markCount++] = this.r.pos;
   }
 
   /** True while the current position can't be reached: emit nothing. */
