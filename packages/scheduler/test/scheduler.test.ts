@@ -78,6 +78,19 @@ describe('WasmScheduler time-slicing', () => {
     s.close();
   });
 
+  test('a trapping task is reported with its trap, and the others go on', async () => {
+    // (module (func (export "_start") unreachable))
+    const trap = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 7, 10, 1, 6, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0, 0, 10, 5, 1, 3, 0, 0, 0x0b]);
+    const log: string[] = [];
+    const s = new WasmScheduler({ log: (l) => log.push(l) });
+    const ok = await s.launch({ module: TICKER, args: ['3', '1000', '0'], stdout: quiet });
+    const bad = await s.launch({ module: trap, name: 'trap.wasm' });
+    expect(await s.wait(bad)).toMatchObject({ state: 'trapped', error: expect.stringMatching(/^trap: unreachable/) });
+    expect(log.some((l) => /^task 2 failed: trap: unreachable/.test(l))).toBe(true);
+    expect((await s.wait(ok)).exitCode).toBe(0);
+    s.close();
+  });
+
   test('a module that cannot be read is refused, and the table streams every change as JSON patches', async () => {
     const s = new WasmScheduler({ log: quiet });
     let copy: TableState = { tasks: {} };
