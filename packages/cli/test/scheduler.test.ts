@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { JsonPatch, TableState } from '@mvvm/scheduler';
 import { FakeHost } from '../../scheduler/test/fixtures';
-import { BIN, mvvm, workdir } from './cli-harness';
+import { BIN, filesOf, mvvm, workdir, writeInput } from './cli-harness';
 
 const TICKER = join(__dirname, '..', '..', 'scheduler', 'test', 'programs', 'ticker.wasm');
 const COMPUTE = join(__dirname, 'programs', 'compute.wasm');
@@ -210,6 +210,21 @@ describe('mvvm scheduler (daemons on loopback)', () => {
     const m = ctl(d, 'metrics').stdout.toString();
     expect(m).toMatch(/^last sample \(.*\): cache 100 MiB, temp n\/a, memory 25 % used, psi n\/a, cpu n\/a$/m);
     expect(m).toMatch(/^thresholds: page cache 1000 MiB, temperature 80 °C, memory 85 %, PSI off$/m);
+  });
+
+  test("a task's files live in its --dir preopens, as with mvvm run", async () => {
+    const ref = workdir(writeInput);
+    const dir = workdir(writeInput);
+    const FILES = join(__dirname, 'programs', 'files.wasm');
+    const alone = mvvm(['run', '--dir', 'data::/data', FILES], ref);
+    const d = await daemon(dir, 'd', { args: ['--output-dir', join(dir, 'out')] });
+    expect(mvvm(['launch', '--control', d.control, '--dir', 'data::/data', FILES], dir).stdout.toString()).toBe('task 1\n');
+    await until('the exit', () => /task 1 exited with code/.test(d.err()));
+    expect(filesOf(join(dir, 'data'))).toEqual(filesOf(join(ref, 'data')));
+    expect(readFileSync(join(dir, 'out', 'task-1.stdout'), 'utf8')).toBe(alone.stdout.toString());
+    expect(d.err()).toContain(`task 1 exited with code ${alone.code}`);
+    const missing = mvvm(['launch', '--control', d.control, '--dir', 'nowhere::/data', FILES], dir);
+    expect([missing.code, missing.stderr.toString()]).toEqual([1, expect.stringMatching(/^mvvm: .*nowhere.*\n$/)]);
   });
 
   test('a task whose target is down keeps running, retries with backoff, and migrates once the target appears', async () => {

@@ -3,7 +3,7 @@
  * port, samples the host with the SystemMonitor, migrates when the detector triggers, and
  * answers its control endpoint. With no task it is a pure target.
  */
-import { createWriteStream, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { checkInsecure } from '@mvvm/migrate';
@@ -67,10 +67,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const output = o.outputDir
     ? (id: string) => {
         mkdirSync(o.outputDir!, { recursive: true });
+        // appended synchronously, each write as the guest made it: complete when the task has ended, no fd held
         const open = (ext: string) => {
-          const fd = openSync(join(o.outputDir!, `task-${id}.${ext}`), 'a');
-          const s = createWriteStream('', { fd });
-          return (chunk: Uint8Array) => void s.write(Buffer.from(chunk));
+          const path = join(o.outputDir!, `task-${id}.${ext}`);
+          return (chunk: Uint8Array) => appendFileSync(path, chunk);
         };
         return { stdout: open('stdout'), stderr: open('stderr') };
       }
