@@ -23,6 +23,11 @@ export interface MachineOptions {
    * keeps the state's mode unless this option says otherwise. Costs nothing when off.
    */
   deterministic?: boolean;
+  /**
+   * Machine.restore only: the state's memory buffers become the machine's storage instead
+   * of being copied (the caller must not use them afterwards). A migration target uses it.
+   */
+  adoptMemory?: boolean;
 }
 
 export interface StepResult {
@@ -108,7 +113,7 @@ export class Machine {
     const compiled = compileModule(bytes, { deterministic });
     const store = new Store({ ...options.limits, ...state.limits });
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
-    restoreState(store, instance, state);
+    restoreState(store, instance, state, options.adoptMemory === true);
     return new Machine(store, instance);
   }
 

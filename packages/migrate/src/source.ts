@@ -236,6 +236,16 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
         await sendPages(pages, true);
         stats.rounds++;
         ch.send(encodeMessage(FrameType.Round, { round: stats.rounds, pages: pages.length }));
+        // The target echoes the Round once it has taken the pages in: until then the program
+        // runs on (what it writes meanwhile goes in the next round, not into the pause).
+        const echo = ch.next(timeout);
+        let echoed = false;
+        echo.then(() => (echoed = true), () => (echoed = true));
+        while (!echoed && runner.ended === null) {
+          runner.run(1);
+          await tick();
+        }
+        if (decodeMessage(await echo, FrameType.Round).round !== stats.rounds) throw new ProtocolError('the target acknowledged another round');
         o.onProgress?.({ phase: 'precopy', round: stats.rounds, bytes: ch.sent });
         if (runner.ended !== null) break;
         const dirty = mem.dirtyPages();

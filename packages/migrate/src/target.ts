@@ -150,9 +150,12 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
           });
           break;
         }
-        case FrameType.Round:
-          rounds = decodeMessage(f, FrameType.Round).round;
+        case FrameType.Round: {
+          const r = decodeMessage(f, FrameType.Round);
+          rounds = r.round;
+          ch.send(encodeMessage(FrameType.Round, r)); // taken in: the source may pause without a backlog here
           break;
+        }
         case FrameType.Paused:
           decodeMessage(f, FrameType.Paused);
           tPaused = now();
@@ -213,7 +216,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     } else if (compiled.module.imports.some((i) => i.module === 'wasi_snapshot_preview1')) {
       throw new RefusedError('the program imports WASI but no WASI state came');
     }
-    const machine = await restoreMachine(module, resolved, imports);
+    const machine = await restoreMachine(module, resolved, imports, { adoptMemory: true }); // the buffer was built for it
 
     ch.send(encodeMessage(FrameType.Ready, { id }));
     table.set(id, 'pending', () => ch.destroy());

@@ -115,6 +115,7 @@ async function driveMigrating(s: Session, to: string | undefined, f: MigrateFlag
 }
 
 export async function runMigrating(launch: Launch, f: MigrateFlags): Promise<number> {
+  checkInsecure(loadToken(f.tokenFile), parseAddress(f.migrateTo!).host, f.insecure, `--migrate-to ${f.migrateTo}`); // before the program starts
   const s = await start(launch);
   const o = await driveMigrating(s, f.migrateTo, f, reporter(f.verbose), f.follow ? 'terminal' : null);
   if (o.kind !== 'exit') return 0;

@@ -166,7 +166,7 @@ const isInt = (v: unknown, min: number, max: number): v is number =>
  * first and writes nothing until all checks pass, so a bad state leaves no half-restored
  * machine behind.
  */
-export function restoreState(store: Store, instance: ModuleInstance, state: MachineState): void {
+export function restoreState(store: Store, instance: ModuleInstance, state: MachineState, adoptMemory = false): void {
   check(state !== null && typeof state === 'object', 'not an object');
   check(state.version === STATE_VERSION, `state version ${state.version}, this runtime reads ${STATE_VERSION}`);
   check(state.translatorVersion === TRANSLATOR_VERSION, `translator version ${state.translatorVersion}, this runtime has ${TRANSLATOR_VERSION}`);
@@ -224,8 +224,10 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   // Every check passed: write.
   state.memories.forEach((m, i) => {
     const mem = store.memories[i];
-    const buffer = new ArrayBuffer(m.data.length);
-    new Uint8Array(buffer).set(m.data);
+    // Adopt a buffer that is exactly the memory (a migration target's, built for this); else copy.
+    const whole = m.data.byteOffset === 0 && m.data.buffer instanceof ArrayBuffer && m.data.buffer.byteLength >= m.data.length;
+    const buffer = adoptMemory && whole ? (m.data.buffer as ArrayBuffer) : new ArrayBuffer(m.data.length);
+    if (buffer !== m.data.buffer) new Uint8Array(buffer).set(m.data);
     mem.replaceBuffer(buffer, m.pages);
   });
   state.tables.forEach((tb, i) => {
