@@ -70,6 +70,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         // appended synchronously, each write as the guest made it: complete when the task has ended, no fd held
         const open = (ext: string) => {
           const path = join(o.outputDir!, `task-${id}.${ext}`);
+          appendFileSync(path, ''); // both files exist from the start, even if the task never writes one
           return (chunk: Uint8Array) => appendFileSync(path, chunk);
         };
         return { stdout: open('stdout'), stderr: open('stderr') };
