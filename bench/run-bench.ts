@@ -13,6 +13,7 @@
  *   --reps=N          timed repetitions per engine (median is reported; default 3)
  *   --scale=X         multiply every kernel's n by X (e.g. 0.1 for a quick smoke run)
  *   --no-ours         skip our interpreter
+ *   --no-tier         skip the JS tier column (ours with { tier: 'auto' }; "ours" is { tier: 'interpreter' })
  *   --no-wasm-interp  skip wasm-interp
  *   --interpreter=F   import Machine from module file F instead of @mvvm/interpreter
  *   --keep-tmp        keep the generated wasm-interp modules (for debugging)
@@ -23,6 +24,9 @@
  *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
  *                     program, a generated 34,000-function module, memory growth)
  *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
+ *   --no-migrate      skip the migration section (bench/migrate: pre-copy vs stop-and-copy
+ *                     over loopback, 1/16/64/256 MiB, low and high write rates; `migrate` in --only)
+ *   --migrate-sizes=L MiB sizes of the migration section (default 1,16,64,256)
  *   --no-scheduler    skip the scheduler section (the SystemMonitor's CPU share at a 1 s interval;
  *                     N time-sliced tasks against one alone; `scheduler` in --only)
  *
@@ -76,6 +80,7 @@ const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
+const wantMigrate = !flag('no-migrate') && (!only || only.includes('migrate'));
 const wantScheduler = !flag('no-scheduler') && (!only || only.includes('scheduler'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
@@ -236,7 +241,7 @@ interface OurMachine {
   instructionCount: number | bigint;
 }
 interface OurMachineClass {
-  instantiate(bytes: Uint8Array, imports: object, options?: { deterministic?: boolean }): Promise<OurMachine> | OurMachine;
+  instantiate(bytes: Uint8Array, imports: object, options?: { deterministic?: boolean; tier?: string }): Promise<OurMachine> | OurMachine;
 }
 
 async function loadOurs(): Promise<OurMachineClass | string> {
@@ -263,8 +268,8 @@ const toNumber = (x: number | bigint): number => (typeof x === 'bigint' ? Number
 
 interface Timing { ms: number; checksum: string; instructions?: number }
 
-async function timeOurs(Machine: OurMachineClass, bytes: Uint8Array, n: number, type: ResultType): Promise<Timing[]> {
-  const m = await Machine.instantiate(bytes, {});
+async function timeOurs(Machine: OurMachineClass, bytes: Uint8Array, n: number, type: ResultType, tier = 'interpreter'): Promise<Timing[]> {
+  const m = await Machine.instantiate(bytes, {}, { tier });
   const once = async (): Promise<Timing> => {
     const before = toNumber(m.instructionCount);
     const t0 = now();
@@ -368,6 +373,10 @@ interface Row {
   oursMips?: number;
   v8Ms: number;
   oursOverV8?: number;
+  tierMs?: number;
+  tierOverV8?: number;
+  tierColdMs?: number;
+  interpColdMs?: number;
   wasmInterpMs?: number;
   wasmInterpStartupMs?: number;
   oursOverWasmInterp?: number;
@@ -438,6 +447,21 @@ async function main(): Promise<void> {
           row.oursInstructions = ours[0].instructions;
           row.oursMips = median(ours.map((t) => (t.instructions ?? NaN) / t.ms / 1000));
           row.oursOverV8 = row.oursMs / row.v8Ms;
+          if (!flag('no-tier')) {
+            const tiered = await timeOurs(Machine, bytes, k.n, resultType, 'auto');
+            checksums.tier = tiered.map((t) => t.checksum);
+            row.tierMs = median(tiered.map((t) => t.ms));
+            row.tierOverV8 = row.tierMs / row.v8Ms;
+            // Start-up: a short run (n=1) on a fresh machine, all functions compiled (eager) vs none.
+            const cold = async (tier: string): Promise<number> => {
+              const m = await Machine.instantiate(bytes, {}, { tier });
+              const t0 = now();
+              m.invoke('run', [1]);
+              return now() - t0;
+            };
+            row.interpColdMs = await cold('interpreter');
+            row.tierColdMs = await cold('eager');
+          }
         } catch (e) {
           console.log(`\n!!! ERROR: our interpreter failed on ${k.name}: ${(e as Error).stack ?? e}`);
           checksums.ours = ['<error>'];
@@ -462,7 +486,7 @@ async function main(): Promise<void> {
         );
       }
       console.log(
-        ` ours ${fmtMs(row.oursMs)} ms, V8 ${fmtMs(row.v8Ms)} ms` +
+        ` ours ${fmtMs(row.oursMs)} ms` + (row.tierMs !== undefined ? `, JS tier ${fmtMs(row.tierMs)} ms` : '') + `, V8 ${fmtMs(row.v8Ms)} ms` +
           (wasmInterp ? `, wasm-interp ${fmtMs(row.wasmInterpMs)} ms` : ''),
       );
       rows.push(row);
@@ -472,20 +496,25 @@ async function main(): Promise<void> {
     else fs.rmSync(tmp, { recursive: true, force: true });
   }
 
+  const withTier = rows.some((r) => r.tierMs !== undefined);
   const header = ['kernel', 'n', 'checksum', 'ours ms', 'M instr/s', 'V8 ms', 'ours/V8'];
   if (wasmInterp) header.push('wasm-interp ms', 'ours/wasm-interp');
+  if (withTier) header.push('JS tier ms', 'tier/V8', 'n=1 interp/eager ms');
   const body = rows.map((r) => {
     const cells = [
       r.kernel, String(r.n), r.checksumsAgree ? r.checksum : `MISMATCH! V8=${r.checksum}`, fmtMs(r.oursMs),
       r.oursMips === undefined ? '-' : r.oursMips.toFixed(1), fmtMs(r.v8Ms), fmtX(r.oursOverV8),
     ];
     if (wasmInterp) cells.push(fmtMs(r.wasmInterpMs), fmtX(r.oursOverWasmInterp));
+    if (withTier) cells.push(fmtMs(r.tierMs), fmtX(r.tierOverV8), `${fmtMs(r.interpColdMs)}/${fmtMs(r.tierColdMs)}`);
     return cells;
   });
   const gmV8 = geomean(rows.flatMap((r) => (r.oursOverV8 === undefined ? [] : [r.oursOverV8])));
   const gmWi = geomean(rows.flatMap((r) => (r.oursOverWasmInterp === undefined ? [] : [r.oursOverWasmInterp])));
   const gmWiV8 = geomean(rows.flatMap((r) => (r.wasmInterpMs === undefined ? [] : [r.wasmInterpMs / r.v8Ms])));
-  body.push(header.map((_, i) => (i === 0 ? 'geomean' : i === 6 ? fmtX(gmV8) : i === 8 ? fmtX(gmWi) : '')));
+  const gmTier = geomean(rows.flatMap((r) => (r.tierOverV8 === undefined ? [] : [r.tierOverV8])));
+  const tierCol = header.indexOf('tier/V8');
+  body.push(header.map((_, i) => (i === 0 ? 'geomean' : i === 6 ? fmtX(gmV8) : i === 8 && wasmInterp ? fmtX(gmWi) : i === tierCol ? fmtX(gmTier) : '')));
   if (kernels.length > 0) {
     console.log();
     console.log(table(header, body));
@@ -606,6 +635,19 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- the migration section: bench/migrate/bench-migrate.ts in its own process (up to 256 MiB memories on both sides) ----
+  if (wantMigrate) {
+    const sizes = option('migrate-sizes') ?? '1,16,64,256';
+    console.log(`\nmigrate: live migration over loopback, pre-copy vs stop-and-copy (bench/migrate; downtime = pause on the source to the commit acknowledgement; median of ${reps})`);
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'migrate/bench-migrate.ts'), `--sizes=${sizes}`, `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the migration section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
   // ---- the scheduler section: bench/scheduler/bench-scheduler.ts, in its own process ----
   if (wantScheduler) {
     console.log('\nscheduler: the monitor\'s CPU share at a 1 s interval; N tasks time-sliced in one WasmScheduler against one alone (bench/scheduler)');
@@ -625,7 +667,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         reps,
         kernels: rows,
-        geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8 },
+        geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8, tierOverV8: gmTier },
         ...(wasi ? { wasi } : {}),
         ...(deterministic ? { deterministic } : {}),
         ...(startup ? { startup } : {}),

@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { Trap } from '@mvvm/interpreter';
+import type { Tier } from '@mvvm/interpreter';
 import { collect, parseDir, parseEnv, parseListen, splitArgs } from './args';
 import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
@@ -27,6 +28,10 @@ const invokeOption = () => new Option('--invoke <NAME>', 'call this export (nume
 const deterministicOption = () =>
   new Option('--deterministic', 'canonical NaNs from float arithmetic, the same bits on every host (a snapshot keeps the mode)');
 
+const tierOption = () =>
+  new Option('--tier <TIER>', 'the JS tier: auto (compile hot functions to JavaScript), interpreter (off) or eager (every function); stops, snapshots and results are the same under each')
+    .choices(['auto', 'interpreter', 'eager']);
+
 function triggerOptions(cmd: Command): Command {
   return cmd
     .option('-o, --output <FILE>', 'snapshot file to write', 'snapshot.mvvm')
@@ -38,7 +43,8 @@ function triggerOptions(cmd: Command): Command {
     .option('--continue', 'keep running after the -c/-f checkpoint (without it the run stops there, also beside --every)')
     .option('--incremental', 'store only the memory pages written since the previous snapshot')
     .option('--compress', 'deflate the snapshot body')
-    .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal');
+    .option('-v, --verbose', 'report checkpoints on stderr even when it is not a terminal')
+    .addOption(tierOption());
 }
 
 function peerOptions(cmd: Command): Command {
@@ -59,8 +65,8 @@ function sourceOptions(cmd: Command): Command {
     .option('-v, --verbose', 'report the migration on stderr even when it is not a terminal');
 }
 
-function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string; deterministic?: boolean }, rest: string[] = []): Launch {
-  return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke, deterministic: o.deterministic === true };
+function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string; deterministic?: boolean; tier?: Tier }, rest: string[] = []): Launch {
+  return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke, deterministic: o.deterministic === true, tier: o.tier };
 }
 
 export function program(setExit: (code: number) => void): Command {
@@ -79,6 +85,7 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(envOption())
     .addOption(invokeOption())
     .addOption(deterministicOption())
+    .addOption(tierOption())
     .option('--migrate-to <HOST:PORT>', 'move the running program to `mvvm serve` there on SIGUSR2 or --after N')
     .passThroughOptions();
   peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) =>

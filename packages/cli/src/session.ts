@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { CompiledModule, Imports, Machine, MalformedError, ValidationError } from '@mvvm/interpreter';
+import { CompiledModule, Imports, Machine, MalformedError, Tier, ValidationError } from '@mvvm/interpreter';
 import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
 import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
@@ -24,6 +24,8 @@ export interface Launch {
   invoke?: string;
   /** Canonical NaNs (Machine option `deterministic`). */
   deterministic?: boolean;
+  /** The JS tier (Machine option `tier`). */
+  tier?: Tier;
 }
 
 export interface Session {
@@ -101,7 +103,7 @@ export async function start(launch: Launch): Promise<Session> {
     wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true });
     imports = wasi.getImports();
   }
-  const machine = await Machine.instantiate(compiled, imports, { deterministic: launch.deterministic });
+  const machine = await Machine.instantiate(compiled, imports, { deterministic: launch.deterministic, tier: launch.tier });
   if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
   else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
   else throw new UsageError(`${launch.wasm} exports no _start: name the function to run with --invoke`);
@@ -114,7 +116,7 @@ export async function start(launch: Launch): Promise<Session> {
  * name) and `listen` (--listen), never by what the file recorded; what it asks for is
  * reported, and a snapshot asking for more is refused with one line (WasiRestoreError).
  */
-export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[], listen: Array<{ host: string; port: number }> = [], report?: Reporter): Promise<Session> {
+export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[], listen: Array<{ host: string; port: number }> = [], report?: Reporter, tier?: Tier): Promise<Session> {
   const bytes = readModule(wasm);
   const compiled = compileFile(wasm, bytes);
   const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
@@ -132,7 +134,7 @@ export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[]
   }
   let machine: Machine;
   try {
-    machine = await restoreMachine(bytes, resolved, imports);
+    machine = await restoreMachine(bytes, resolved, imports, { tier });
   } catch (e) {
     wasi?.close(); // no half-restored session: release the files and listeners it had opened
     throw e;

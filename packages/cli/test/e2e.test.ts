@@ -146,7 +146,7 @@ test('--every N --incremental keeps the last few and the newest restores to the 
 });
 
 test('SIGUSR1 while running writes a checkpoint and stops; the restore finishes identically', async () => {
-  const args = [wasm('compute'), '-g3', '-n3000000'];
+  const args = [wasm('compute'), '-g3', '-n30000000']; // long enough (~1.7 s with the JS tier) to be running at 600 ms
   const ref = mvvm(['run', ...args], workdir());
   const dir = workdir();
   const first = await mvvmWithSignal(['checkpoint', '-t', args[0], '-a', args.slice(1).join(','), '-o', 'sig.mvvm'], dir, 'SIGUSR1', 600);

@@ -20,7 +20,9 @@ export interface Proc {
 }
 
 export function spawnMvvm(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, MVVM_MIGRATION_TOKEN: undefined, ...env } });
+  const base = { ...process.env };
+  delete base.MVVM_MIGRATION_TOKEN;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...base, ...env } });
   children.add(child);
   const out: Buffer[] = [];
   const err: Buffer[] = [];

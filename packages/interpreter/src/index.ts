@@ -4,7 +4,8 @@
  * execution/ (store, run loop); state/ defines what a snapshot holds.
  */
 export { Machine } from './machine';
-export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports } from './machine';
+export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports, Tier } from './machine';
+export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
 export type { ExternHandle } from './execution/store';
 export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';
@@ -16,6 +17,10 @@ export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
 export { instructionName } from './binary/opcode-names';
+export { INSTRUCTIONS } from './instructions';
+export type { Instruction, Immediates } from './instructions';
+export { disassemble, disassembleText } from './translation/disassemble';
+export type { DisassembledInstruction } from './translation/disassemble';
 export {
   WasmError,
   MalformedError,

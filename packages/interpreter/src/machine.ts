@@ -28,6 +28,27 @@ export interface MachineOptions {
    * of being copied (the caller must not use them afterwards). A migration target uses it.
    */
   adoptMemory?: boolean;
+  /**
+   * The JS tier (execution/js-tier.ts): 'auto' compiles functions to JavaScript once hot,
+   * 'eager' every function on its first transfer, 'interpreter' never. Compiled code
+   * stops at exact instructions like the interpreter (step, snapshot, breakpoints,
+   * suspension, traps behave the same), so a snapshot restores under any tier. Not part
+   * of a snapshot. Default: DEFAULT_TIER.
+   */
+  tier?: Tier;
+}
+
+export type Tier = 'auto' | 'interpreter' | 'eager';
+
+/** The tier of a machine whose options name none. */
+export const DEFAULT_TIER: Tier = 'auto';
+
+function tierCode(tier: Tier | undefined): 0 | 1 | 2 {
+  const t = tier ?? DEFAULT_TIER;
+  if (t === 'interpreter') return 0;
+  if (t === 'auto') return 1;
+  if (t === 'eager') return 2;
+  throw new WasmError(`unknown tier '${String(t)}': use 'auto', 'interpreter' or 'eager'`);
 }
 
 export interface StepResult {
@@ -97,6 +118,7 @@ export class Machine {
       throw new WasmError(`the module was compiled ${compiled.code.deterministic ? 'with' : 'without'} deterministic NaNs: pass the option to Machine.compile`);
     }
     const store = options.store ?? new Store(options.limits);
+    if (options.store === undefined || options.tier !== undefined) store.tier = tierCode(options.tier);
     return new Machine(store, instantiate(store, compiled, imports));
   }
 
@@ -112,6 +134,7 @@ export class Machine {
     const deterministic = options.deterministic ?? (state !== null && typeof state === 'object' && state.deterministic === true);
     const compiled = compileModule(bytes, { deterministic });
     const store = new Store({ ...options.limits, ...state.limits });
+    store.tier = tierCode(options.tier);
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
     restoreState(store, instance, state, options.adoptMemory === true);
     return new Machine(store, instance);

@@ -79,6 +79,7 @@ async function moveSession(s: Session, to: string, f: MigrateFlags, report: Repo
       }
     }
     case 'ended':
+      report.info(`the program ended here during the transfer to ${to}: nothing moved`);
       return { kind: 'exit', code: r.code };
     case 'failed':
       process.stderr.write(`mvvm: migration to ${to} failed, the program goes on here: ${r.reason}\n`);

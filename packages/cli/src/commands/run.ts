@@ -1,4 +1,5 @@
 /** `mvvm run`, `mvvm checkpoint` and `mvvm restore`: a program from its start or from a snapshot to its end. */
+import type { Tier } from '@mvvm/interpreter';
 import type { Preopen } from '../args';
 import { CheckpointFlags, runWithCheckpoints } from '../checkpoints';
 import { Outcome, drive } from '../drive';
@@ -25,13 +26,14 @@ export interface RestoreFlags extends CheckpointFlags {
   listen: Array<{ host: string; port: number }>;
   base: string[];
   verbose?: boolean;
+  tier?: Tier;
 }
 
 export async function restoreCommand(wasm: string, snapshot: string, f: RestoreFlags): Promise<number> {
   const report = reporter(f.verbose);
   report.progress(`restoring ${snapshot}…`);
   const t0 = performance.now();
-  const session = await resume(wasm, snapshot, f.dirs, f.base, f.listen, report);
+  const session = await resume(wasm, snapshot, f.dirs, f.base, f.listen, report, f.tier);
   report.done();
   report.info(`restored ${snapshot} at instruction ${session.machine.instructionCount} (${(performance.now() - t0).toFixed(0)} ms)`);
   return finish(await runWithCheckpoints(session, f, report));

@@ -9,6 +9,7 @@ import type { Store } from './store';
 import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
 import { STOP_OPCODE, nthInstruction as nthInstruction_ } from '../translation/opcodes';
 import { TrapCode, trapError } from './traps';
+import { HOT_THRESHOLD, tierUp as tierUp_ } from './js-tier';
 
 /** What `execute` stopped for (a trap is thrown instead). */
 export const enum RunResult {
@@ -56,6 +57,10 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const bulkOp = bulkOp_;
   const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
+  const tierUp = tierUp_;
+  const tier = store.tier;
+  const hot = tier === 2 ? 1 : HOT_THRESHOLD;
+  const io = t.jitIO;
   const nthInstruction = nthInstruction_;
   const STOP = STOP_OPCODE;
   const s32 = t.s32;
@@ -720,6 +725,26 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         throw new Error(`internal error: unknown internal opcode 0x${op.toString(16)} at ${pc - 1}`);
     }
     // Only transfers get here (after counting their segment): a new segment starts at pc.
+    if (tier !== 0 && !hitBreakpoint) {
+      // The JS tier: run compiled code from here while the budget lasts; it hands back
+      // the frame as plain data at an exact pc, from which this loop goes on.
+      const cf = func.compiled!;
+      let jit = cf.jit;
+      if (jit === null && cf.heat >= 0 && ++cf.heat >= hot) jit = tierUp(inst.compiled.code, cf);
+      if (jit !== null) {
+        done += jit(s32, f64, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io, frameTop, 0, funcAddr, inst, functions, t);
+        pc = io[0];
+        sp = io[1];
+        if (io[2] !== fp || io[3] !== funcAddr) {
+          // It stopped in a compiled callee (same instance): its frame is the current one.
+          fp = io[2];
+          funcAddr = io[3];
+          frameTop = io[4];
+          func = functions[funcAddr];
+          numResults = func.compiled!.numResults;
+        }
+      }
+    }
     segStart = pc;
     segLen = segmentLengths[pc];
     if (segLen > budget - done) {

@@ -13,7 +13,7 @@ const HI = HI_WORD;
  */
 
 /** High 32 bits of the unsigned 64-bit product of two u32 values (as int32). */
-function mulHighU32(a: number, b: number): number {
+export function mulHighU32(a: number, b: number): number {
   const a0 = a & 0xffff;
   const a1 = a >>> 16;
   const b0 = b & 0xffff;

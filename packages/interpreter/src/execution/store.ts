@@ -35,6 +35,8 @@ export class Store {
   /** Host functions already given an address here (imported twice = one function). */
   readonly hostAddrs = new Map<HostFunction, number>();
   readonly thread: Thread;
+  /** The JS tier (execution/js-tier.ts): 0 off (interpreter only), 1 hot functions, 2 every function. */
+  tier: 0 | 1 | 2 = 0;
 
   constructor(limits: Partial<ThreadLimits> = {}) {
     this.thread = new Thread({ ...DEFAULT_LIMITS, ...limits });

@@ -29,6 +29,8 @@ export class Thread {
   readonly stackWords: number;
   readonly frames: Int32Array;
   readonly maxCallDepth: number;
+  /** Where JS-tier code hands back pc, sp, fp, function, frameTop and how it ended (execution/js-tier.ts). */
+  readonly jitIO = new Int32Array(6);
 
   /** Word index of the next free slot's low word. */
   sp = LO;

@@ -1,3 +1,4 @@
+import type { JitContext } from '../execution/js-tier';
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
@@ -44,6 +45,20 @@ export class ModuleCode {
 
   get length(): number {
     return this.out.length;
+  }
+
+  /** What the JS tier needs to know of the module (execution/js-tier.ts). */
+  jitContext(): JitContext {
+    return {
+      funcType: (i) => this.ctx.funcTypes[i],
+      type: (i) => this.module.types[i],
+      globalType: (i) => this.ctx.globals[i].valType,
+      localTypes: (funcIndex) => {
+        const types = [...this.ctx.funcTypes[funcIndex].params];
+        for (const run of this.module.codes[funcIndex - this.ctx.numImportedFuncs].locals) for (let i = 0; i < run.count; i++) types.push(run.type);
+        return types;
+      },
+    };
   }
 
   /** Translates `f` (one of this module's functions) unless it already is. */
@@ -102,5 +117,5 @@ export function untranslatedFunction(module: Module, ctx: ModuleContext, index: 
   const type = ctx.funcTypes[funcIndex];
   let numLocals = type.params.length;
   for (const run of module.codes[index].locals) numLocals += run.count;
-  return { funcIndex, type, entry: -1, end: 0, numParams: type.params.length, numLocals, numResults: type.results.length, frameWords: 0 };
+  return { funcIndex, type, entry: -1, end: 0, numParams: type.params.length, numLocals, numResults: type.results.length, frameWords: 0, heat: 0, jit: null };
 }

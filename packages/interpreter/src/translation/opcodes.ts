@@ -1,3 +1,5 @@
+import { INSTRUCTIONS } from '../instructions';
+
 /**
  * The internal code's opcodes. The translator emits them into one Int32Array per module
  * (module-code.ts), a function at a time;
@@ -76,37 +78,26 @@ export const Op = {
  */
 export const TRANSLATOR_VERSION = 2;
 
+/** Words per internal opcode (0: variable or not in the internal code), from instructions.ts. */
+const WORDS = new Int8Array(0x200);
+/** 1 for the internal opcodes that transfer control. */
+const TRANSFER = new Uint8Array(0x200);
+for (const i of INSTRUCTIONS) {
+  if (i.words > 0 && i.op !== 0x1c) WORDS[i.op] = i.words;
+  if (i.transfer) TRANSFER[i.op] = 1;
+}
+
 /** Words taken by the instruction at `pc` (opcode plus immediates). */
 export function instructionLength(code: Int32Array, pc: number): number {
   const op = code[pc];
-  switch (op) {
-    case Op.BrTable:
-      return 2 + 3 * (code[pc + 1] + 1);
-    case Op.BrDrop:
-    case Op.BrIfDrop:
-      return 4;
-    case Op.CallIndirect:
-    case Op.I64Const:
-    case Op.F64Const:
-    case Op.TableInit:
-    case Op.TableCopy:
-      return 3;
-    case Op.If: case Op.Br: case Op.BrIf: case Op.Call: case Op.LocalGet: case Op.LocalSet: case Op.LocalTee:
-    case Op.GlobalGet: case Op.GlobalSet: case Op.TableGet: case Op.TableSet: case Op.I32Const: case Op.F32Const:
-    case Op.RefFunc: case Op.MemoryInit: case Op.DataDrop: case Op.ElemDrop: case Op.TableGrow: case Op.TableSize:
-    case Op.TableFill:
-      return 2;
-  }
-  if (op >= 0x28 && op <= 0x3e) return 2; // loads and stores: <offset>
-  return 1;
+  if (op === Op.BrTable) return 2 + 3 * (code[pc + 1] + 1);
+  const n = op < 0x200 ? WORDS[op] : WORDS[op - DETERMINISTIC_OPCODE];
+  return n === 0 ? 1 : n; // STOP covers a one-word opcode's place
 }
 
 /** Instructions after which execution may continue elsewhere: they end a straight-line segment. */
 export function isTransfer(op: number): boolean {
-  return (
-    op === Op.Unreachable || op === Op.If || op === Op.Br || op === Op.BrIf || op === Op.BrTable ||
-    op === Op.Return || op === Op.Call || op === Op.CallIndirect || op === Op.BrDrop || op === Op.BrIfDrop
-  );
+  return op < 0x200 && TRANSFER[op] === 1;
 }
 
 /**

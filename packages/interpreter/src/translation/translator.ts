@@ -6,6 +6,8 @@ import { CodeValidator, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../valida
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
+import type { JitFunction } from '../execution/js-tier';
+import { BY_OP, signatureTypes } from '../instructions';
 
 /**
  * What the executor needs to know about one function defined in the module. Functions are
@@ -26,6 +28,13 @@ export interface CompiledFunction {
   numResults: number;
   /** Stack words the function may use: locals plus its deepest operand stack, ×2. */
   frameWords: number;
+  /**
+   * JS tier (execution/js-tier.ts): transfers run in this function so far (it is compiled
+   * once hot); -1 once the tier gave up on it.
+   */
+  heat: number;
+  /** Its compiled code once the JS tier compiled it (shared by the module's instances). */
+  jit: JitFunction | null;
 }
 
 /** The marks of the function being translated (reused: translation is synchronous and one at a time). */
@@ -45,10 +54,16 @@ interface Label {
 
 const { I32, I64, F32, F64, FuncRef, ExternRef } = ValType;
 
-/** Natural alignment (log2 of the access size) of each load/store opcode 0x28..0x3e. */
-const NATURAL_ALIGN = [2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 2, 3, 2, 3, 0, 1, 0, 1, 2];
+/** Natural alignment (log2 of the access size) of each load/store opcode 0x28..0x3e (instructions.ts). */
+const NATURAL_ALIGN: number[] = [];
 /** Value type each load/store opcode 0x28..0x3e moves. */
-const MEMORY_TYPE = [I32, I64, F32, F64, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I32, I64, F32, F64, I32, I32, I64, I64, I64];
+const MEMORY_TYPE: ValType[] = [];
+for (let op = 0x28; op <= 0x3e; op++) {
+  const ins = BY_OP.get(op)!;
+  const [pops, pushes] = signatureTypes(ins);
+  NATURAL_ALIGN.push(ins.align!);
+  MEMORY_TYPE.push(pushes.length > 0 ? pushes[0] : pops[1]);
+}
 
 /**
  * Reads one function body once, validating every instruction (through CodeValidator) and
@@ -106,6 +121,8 @@ export class FunctionTranslator {
       numLocals: this.localTypes.length,
       numResults: type.results.length,
       frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
+      heat: 0,
+      jit: null,
     };
   }
 

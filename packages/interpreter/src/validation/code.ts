@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { INSTRUCTIONS, signatureTypes } from '../instructions';
 import { FuncType, ValType, isRefType, valTypeName } from '../syntax/types';
 
 /** The spec's "Unknown" operand type: what a pop from an unreachable (polymorphic) stack yields. */
@@ -146,39 +147,13 @@ export class CodeValidator {
 
 /**
  * Operand types of the numeric instructions that take no immediates, by opcode:
- * [popped types, pushed type]. 0xFC-prefixed ones are keyed 0x100 + sub-opcode.
+ * [popped types, pushed type]. 0xFC-prefixed ones are keyed 0x100 + sub-opcode. From the
+ * table of instructions (instructions.ts).
  */
-export const NUMERIC_SIGNATURES: ReadonlyMap<number, readonly [readonly ValType[], ValType]> = (() => {
-  const { I32, I64, F32, F64 } = ValType;
-  const sigs = new Map<number, readonly [readonly ValType[], ValType]>();
-  const range = (from: number, to: number, params: ValType[], result: ValType) => {
-    for (let op = from; op <= to; op++) sigs.set(op, [params, result]);
-  };
-  range(0x45, 0x45, [I32], I32); // i32.eqz
-  range(0x46, 0x4f, [I32, I32], I32); // i32 comparisons
-  range(0x50, 0x50, [I64], I32); // i64.eqz
-  range(0x51, 0x5a, [I64, I64], I32); // i64 comparisons
-  range(0x5b, 0x60, [F32, F32], I32); // f32 comparisons
-  range(0x61, 0x66, [F64, F64], I32); // f64 comparisons
-  range(0x67, 0x69, [I32], I32); // clz ctz popcnt
-  range(0x6a, 0x78, [I32, I32], I32);
-  range(0x79, 0x7b, [I64], I64);
-  range(0x7c, 0x8a, [I64, I64], I64);
-  range(0x8b, 0x91, [F32], F32);
-  range(0x92, 0x98, [F32, F32], F32);
-  range(0x99, 0x9f, [F64], F64);
-  range(0xa0, 0xa6, [F64, F64], F64);
-  const conv: [number, ValType, ValType][] = [
-    [0xa7, I64, I32], [0xa8, F32, I32], [0xa9, F32, I32], [0xaa, F64, I32], [0xab, F64, I32],
-    [0xac, I32, I64], [0xad, I32, I64], [0xae, F32, I64], [0xaf, F32, I64], [0xb0, F64, I64], [0xb1, F64, I64],
-    [0xb2, I32, F32], [0xb3, I32, F32], [0xb4, I64, F32], [0xb5, I64, F32], [0xb6, F64, F32],
-    [0xb7, I32, F64], [0xb8, I32, F64], [0xb9, I64, F64], [0xba, I64, F64], [0xbb, F32, F64],
-    [0xbc, F32, I32], [0xbd, F64, I64], [0xbe, I32, F32], [0xbf, I64, F64],
-    [0xc0, I32, I32], [0xc1, I32, I32], [0xc2, I64, I64], [0xc3, I64, I64], [0xc4, I64, I64],
-    // 0xFC 0..7: saturating truncations
-    [0x100, F32, I32], [0x101, F32, I32], [0x102, F64, I32], [0x103, F64, I32],
-    [0x104, F32, I64], [0x105, F32, I64], [0x106, F64, I64], [0x107, F64, I64],
-  ];
-  for (const [op, from, to] of conv) sigs.set(op, [[from], to]);
-  return sigs;
-})();
+export const NUMERIC_SIGNATURES: ReadonlyMap<number, readonly [readonly ValType[], ValType]> = new Map(
+  INSTRUCTIONS.filter((i) => i.immediates === 'none' && i.signature !== null && i.op >= 0x45 && i.op < 0x120 && i.words === 1)
+    .map((i) => {
+      const [pops, pushes] = signatureTypes(i);
+      return [i.op, [pops, pushes[0]] as const];
+    }),
+);

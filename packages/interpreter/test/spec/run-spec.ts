@@ -8,11 +8,13 @@
  *   npm run spec -- --json            last line: {"files","commands","passed","failed","skipped"}
  *   npm run spec -- --parse-only      read and convert the scripts only; print command counts
  *   npm run spec -- --deterministic   every module in deterministic-NaN mode (canonical NaNs)
+ *   npm run spec -- --tier=eager      the JS tier on every function (Machine option `tier`)
  *
  * The suite is read from $WASM_SPEC_TESTSUITE or ../shared/wasm-spec-testsuite (relative to the
  * repository root). Exit code 1 when any command failed (or the suite is missing).
  */
 import { readFileSync } from 'fs';
+import type { Tier } from '@mvvm/interpreter';
 import type { CommandResult, ScriptResult } from './runner';
 import { isSimdScript, listScripts, scriptPath, suiteDir, suiteMissingMessage } from './suite';
 import { CommandKind, loadScript, Script, Wabt, loadWabt } from './wast';
@@ -23,6 +25,7 @@ interface Options {
   json: boolean;
   parseOnly: boolean;
   deterministic: boolean;
+  tier?: Tier;
   names: string[];
 }
 
@@ -34,8 +37,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--json') o.json = true;
     else if (a === '--parse-only') o.parseOnly = true;
     else if (a === '--deterministic') o.deterministic = true;
+    else if (a.startsWith('--tier=')) o.tier = a.slice(7) as Tier;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: run-spec [--all] [-v] [--json] [--parse-only] [--deterministic] [script ...]');
+      console.log('usage: run-spec [--all] [-v] [--json] [--parse-only] [--deterministic] [--tier=auto|interpreter|eager] [script ...]');
       process.exit(0);
     } else if (a.startsWith('-')) {
       console.error(`unknown option ${a}`);
@@ -173,7 +177,7 @@ async function main(): Promise<number> {
       });
     } else {
       try {
-        results.push(runScript(l.script, { deterministic: opts.deterministic }));
+        results.push(runScript(l.script, { deterministic: opts.deterministic, tier: opts.tier }));
       } catch (err) {
         // Should not happen (commands catch their own errors), but never crash the whole run.
         results.push({

@@ -14,6 +14,7 @@ import {
   ValidationError,
   WasmError,
 } from '@mvvm/interpreter';
+import type { Tier } from '@mvvm/interpreter';
 import { makeSpectest } from './spectest';
 import {
   Action,
@@ -98,8 +99,11 @@ function unexpected(expected: string, err: unknown): Failure {
   return new Failure(isJsError(err) ? 'js-exception' : 'wrong-error-class', expected, describeError(err));
 }
 
-/** `deterministic`: every module in deterministic-NaN mode (Machine option), which the suite's NaN results allow. */
-export function runScript(script: Script, options: { deterministic?: boolean } = {}): ScriptResult {
+/**
+ * `deterministic`: every module in deterministic-NaN mode (Machine option), which the suite's
+ * NaN results allow. `tier`: the Machine option (eager: the JS tier runs every function).
+ */
+export function runScript(script: Script, options: { deterministic?: boolean; tier?: Tier } = {}): ScriptResult {
   const store = new Store();
   const registry: Record<string, unknown> = { spectest: makeSpectest(store) };
   const named = new Map<string, Machine>();
@@ -117,7 +121,7 @@ export function runScript(script: Script, options: { deterministic?: boolean } =
   };
 
   const instantiate = (m: ModuleSource): Machine =>
-    Machine.instantiateSync(bytesOf(m), registry as Imports, { store, deterministic: options.deterministic });
+    Machine.instantiateSync(bytesOf(m), registry as Imports, { store, deterministic: options.deterministic, tier: options.tier });
 
   const machineFor = (name: string | undefined): Machine => {
     if (name !== undefined) {

@@ -35,6 +35,16 @@ if (files.length === 0) {
     expect(results.length).toBeGreaterThan(0);
   });
 
+  // The JS tier on every function (eager): the whole suite again, every module compiled.
+  test.each(files)('%s, JS tier eager', async (file) => {
+    const wabt = await loadWabt();
+    const script = loadScript(wabt, readFileSync(scriptPath(dir, file), 'utf8'), file);
+    const { results } = runScript(script, { tier: 'eager' });
+    const failures = results.filter((r) => r.status === 'fail');
+    expect(failures.slice(0, MAX_LISTED).map((r) => formatFailure(file, r))).toEqual([]);
+    expect(results.length).toBeGreaterThan(0);
+  });
+
   // Deterministic-NaN mode (canonical NaNs) must pass too: the float scripts, which check NaN results.
   const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions)/.test(f));
   test('the float scripts include NaN checks', () => expect(floatFiles.length).toBeGreaterThanOrEqual(6));

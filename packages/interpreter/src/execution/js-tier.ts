@@ -1,0 +1,517 @@
+/**
+ * The JS tier: a hot function's internal code compiled to JavaScript source (`new Function`,
+ * no imports, so it runs in a browser too), where the run loop's dispatch, the operand
+ * stack and the locals become JavaScript control flow and variables.
+ *
+ * It keeps every guarantee of the interpreter because compiled code never does anything
+ * the interpreter could not resume from:
+ * - It is entered by the run loop at a segment start (after a transfer) with the frame as
+ *   plain data, loads the frame's locals and operand stack into variables, and on every exit
+ *   writes them back (words below its static stack height) and hands back the exact pc.
+ * - It counts instructions per straight-line segment as the run loop does: before entering
+ *   a segment it checks that the budget covers all of it, else it exits at the segment's
+ *   start and the run loop runs the part the budget allows (so `step(n)` stays exact).
+ * - What it does not compile — calls, returns, host calls, traps, memory.grow, tables, bulk
+ *   memory — it exits before: the run loop then executes that instruction itself. A trap
+ *   is detected before the instruction changes anything, so the interpreter re-executes it
+ *   and raises the very same error; calls, suspension, breakpoints, call-depth exhaustion
+ *   and dirty-page marking of host functions are the interpreter's own.
+ * - i64 values are the interpreter's two int32 words (no BigInt), f64 values doubles, f32
+ *   values their bits (arithmetic through a Float32Array scratch, as the interpreter), and
+ *   the rare numeric instructions run through the interpreter's own helpers on a scratch.
+ * Instruction semantics come from the table of instructions (instructions.ts) where it has
+ * them (`js`), the rest are written below once for the tier.
+ */
+import { BY_OP } from '../instructions';
+import { DETERMINISTIC_OPCODE, Op, instructionLength } from '../translation/opcodes';
+import type { ModuleCode } from '../translation/module-code';
+import type { CompiledFunction } from '../translation/translator';
+import type { FunctionInstance, ModuleInstance } from './runtime';
+import type { Thread } from './thread';
+import { FuncType, ValType } from '../syntax/types';
+import { deterministicFloat } from './deterministic';
+import * as i64 from './i64';
+import { HI, LO } from './layout';
+import { rareNumeric } from './numeric';
+
+/**
+ * A compiled function. `pc` is relative to the function's entry; returns the instructions
+ * it ran. When it hands control back (io[5] = 0) the registers to continue with are in io:
+ * pc (absolute), sp, fp, function address and frameTop — the frame of a compiled callee
+ * when one was running (its callers wrote their frames too). io[5] = 1: called by compiled
+ * code (depth > 0), it returned, its results at fp.
+ */
+export type JitFunction = (
+  s32: Int32Array, f64: Float64Array, fp: number, pc: number, sp: number, left: number,
+  dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array, io: Int32Array,
+  frameTop: number, depth: number, self: number, inst: ModuleInstance, functions: FunctionInstance[], t: Thread,
+) => number;
+
+/**
+ * Compiled code calls compiled code on the JavaScript stack while the callers' frames weigh
+ * less than this (a frame weighs 64 + 2 per stack word its variables hold), then hands the
+ * call to the run loop, which starts over from an empty JavaScript stack: the call depth
+ * limit stays the interpreter's (an ExhaustionError at the configured depth) and a deep
+ * recursion of big frames never meets the engine's own stack limit (a RangeError).
+ */
+const MAX_JS_WEIGHT = 12000;
+
+/** What the tier needs to know besides the code: callee types for stack heights after calls. */
+export interface JitContext {
+  funcType(funcIndex: number): FuncType;
+  type(typeIndex: number): FuncType;
+  globalType(globalIndex: number): ValType;
+  /** Params then declared locals. */
+  localTypes(funcIndex: number): ValType[];
+}
+
+/** Functions longer than this (code words) are left to the interpreter. */
+const MAX_WORDS = 60000;
+
+/** Rare numeric instructions run by the interpreter's rareNumeric on a scratch: [op, binary]. */
+const RARE_BINARY = new Set([0x7f, 0x80, 0x81, 0x82]);
+const RARE_UNARY = new Set([0x79, 0x7a, 0x7b, 0x90, 0x9e, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107]);
+
+/** Scratch slot base (low word of scratch slot 1) and the same slot as an f64 index. */
+const B0 = 2 + LO;
+const D0 = B0 >> 1;
+
+/**
+ * The JavaScript source of `cf`'s body (already translated into `code`), or null when the
+ * tier leaves it to the interpreter. `segmentLengths` is the module code's table.
+ *
+ * Every value slot (word offset o from fp, locals first) is a variable: f64 values a double
+ * `d<o>`, all others the interpreter's two words `a<o>` (low: an i32, an f32's bits, an
+ * i64's low word) and `b<o>` (an i64's high word). Slot types at each pc come from the
+ * table's signatures (the code was validated, so they agree wherever control merges).
+ */
+export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: CompiledFunction, ctx: JitContext): string | null {
+  const entry = cf.entry;
+  const len = cf.end - entry;
+  if (entry < 0 || len > MAX_WORDS) return null;
+  const NL = 2 * cf.numLocals;
+  const localF64 = ctx.localTypes(cf.funcIndex).map((t) => t === ValType.F64);
+  // Per reachable pc: the operand stack's slot types, 'd' f64, 'x' anything else.
+  const types: (string | undefined)[] = new Array(len + 1);
+  const isEntry = new Uint8Array(len + 1);
+  const visited = new Uint8Array(len + 1);
+  const work: number[] = [];
+  const reach = (p: number, ty: string): void => {
+    isEntry[p] = 1;
+    if (types[p] === undefined) {
+      types[p] = ty;
+      work.push(p);
+    } else if (types[p] !== ty) {
+      throw new Error(`js tier: inconsistent stack at ${p}`);
+    }
+  };
+  const kind = (t: ValType): string => (t === ValType.F64 ? 'd' : 'x');
+  const after = (ty: string, pops: number, pushes: string): string => ty.slice(0, ty.length - pops) + pushes;
+  const kept = (ty: string, dst: number, keep: number): string => ty.slice(0, (dst - NL) / 2) + ty.slice(ty.length - keep);
+  reach(0, '');
+  while (work.length > 0) {
+    let p = work.pop()!;
+    for (;;) {
+      if (visited[p]) break;
+      visited[p] = 1;
+      const ty = types[p]!;
+      const pc = entry + p;
+      const op = code[pc];
+      const next = p + instructionLength(code, pc);
+      switch (op) {
+        case Op.If: reach(code[pc + 1] - entry, after(ty, 1, '')); reach(next, after(ty, 1, '')); break;
+        case Op.Br: reach(code[pc + 1] - entry, ty); break;
+        case Op.BrIf: reach(code[pc + 1] - entry, after(ty, 1, '')); reach(next, after(ty, 1, '')); break;
+        case Op.BrDrop: reach(code[pc + 1] - entry, kept(ty, code[pc + 3], code[pc + 2])); break;
+        case Op.BrIfDrop: {
+          const popped = after(ty, 1, '');
+          reach(code[pc + 1] - entry, kept(popped, code[pc + 3], code[pc + 2]));
+          reach(next, popped);
+          break;
+        }
+        case Op.BrTable: {
+          const popped = after(ty, 1, '');
+          for (let i = 0, w = pc + 2; i <= code[pc + 1]; i++, w += 3) reach(code[w] - entry, kept(popped, code[w + 2], code[w + 1]));
+          break;
+        }
+        case Op.Return: case Op.Unreachable: break;
+        case Op.Call: case Op.CallIndirect: {
+          const t = op === Op.Call ? ctx.funcType(code[pc + 1]) : ctx.type(code[pc + 1]);
+          reach(next, after(ty, t.params.length + (op === Op.CallIndirect ? 1 : 0), t.results.map(kind).join('')));
+          break;
+        }
+        default: {
+          const nt = stackAfter(op, pc, code, ty, localF64, ctx);
+          if (types[next] === undefined) types[next] = nt;
+          p = next;
+          continue;
+        }
+      }
+      break;
+    }
+  }
+
+  const ids = new Map<number, number>();
+  for (let p = 0; p < len; p++) if (isEntry[p] && visited[p]) ids.set(p, ids.size);
+  if (ids.size === 0) return null;
+  const sigs = new Map<string, number>();
+  const sig = (ty: string): number => {
+    let e = sigs.get(ty);
+    if (e === undefined) sigs.set(ty, (e = sigs.size));
+    return e;
+  };
+  const heightOf = (ty: string): number => NL + 2 * ty.length;
+  const seg = (p: number): number => segmentLengths[entry + p];
+  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};n-=${seg(p)};break main;}`;
+  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};n+=${seg(p)};`;
+  const jump = (p: number): string => `${enter(p)}B=${ids.get(p)};continue main;`;
+  const mv = (from: number, to: number, f64: boolean): string => (f64 ? `d${to}=d${from};` : `a${to}=a${from};b${to}=b${from};`);
+  const moves = (ty: string, from: number, to: number, keep: number): string => {
+    let out = '';
+    if (from !== to) for (let i = 0; i < keep; i++) out += mv(from + 2 * i, to + 2 * i, ty[ty.length - keep + i] === 'd');
+    return out;
+  };
+  // The scratch: slot 1 (words B0, B0+HI; f64 index D0) and slot 2 (B0+2, f64 index D0+1).
+  const toScratch = (o: number, f64: boolean, k = 0): string =>
+    f64 ? `FD[${D0 + k}]=d${o};` : `T[${B0 + 2 * k}]=a${o};T[${B0 + 2 * k + HI}]=b${o};`;
+  const fromScratch = (o: number, f64: boolean): string => (f64 ? `d${o}=FD[${D0}];` : `a${o}=T[${B0}];b${o}=T[${B0 + HI}];`);
+  const f32of = (o: number) => `(T[${B0}]=a${o},FS[${B0}])`;
+  const words = new Int32Array(2);
+  const double = new Float64Array(words.buffer);
+
+  /** Loads (or stores) slot o from (to) the frame, at word offset `at` from fp (default o). */
+  const slot = (o: number, f64: boolean, load: boolean, at = o): string => {
+    if (f64) return load ? `d${o}=f64[(fp+${at})>>1];` : `f64[(fp+${at})>>1]=d${o};`;
+    return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
+  };
+  let body = '';
+  let maxH = NL;
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
+    if (!visited[p]) continue;
+    const id = ids.get(p);
+    if (id !== undefined) body += `case ${id}:`;
+    const pc = entry + p;
+    const op = code[pc];
+    const ty = types[p]!;
+    const h = heightOf(ty);
+    if (h + 4 > maxH) maxH = h + 4;
+    const t = h - 2;
+    const s = h - 4;
+    const tD = ty[ty.length - 1] === 'd';
+    const sD = ty[ty.length - 2] === 'd';
+    const next = p + instructionLength(code, pc);
+    const exit = exitMid(p);
+    const base = op >= DETERMINISTIC_OPCODE ? op - DETERMINISTIC_OPCODE : op;
+    const ins = BY_OP.get(base);
+    const resultD = ins?.signature?.endsWith('f64') === true;
+    if (op < DETERMINISTIC_OPCODE && ins?.js !== undefined) {
+      const binary = ins.signature!.startsWith('i32 i32');
+      const expr = ins.js.replace(/\ba\b/g, binary ? `a${s}` : `a${t}`).replace(/\bb\b/g, `a${t}`);
+      body += binary ? `a${s}=${expr};` : `a${t}=${expr};`;
+      continue;
+    }
+    if (op >= 0x28 && op <= 0x35) {
+      const n = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4][op - 0x28];
+      body += `x=(a${t}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      const get = ['getInt32', '', 'getInt32', '', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getInt32'][op - 0x28];
+      const le = n > 1 ? ',true' : '';
+      if (op === 0x2b) body += `d${t}=dv.getFloat64(x,true);`;
+      else if (op === 0x29) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
+      else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
+      else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
+      continue;
+    }
+    if (op >= 0x36 && op <= 0x3e) {
+      const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
+      body += `x=(a${s}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      if (op === 0x39) body += `dv.setFloat64(x,d${t},true);`;
+      else if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
+      else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
+      body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
+      continue;
+    }
+    if (RARE_BINARY.has(op)) {
+      body += `${toScratch(s, false)}${toScratch(t, false, 1)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${fromScratch(s, false)}`;
+      continue;
+    }
+    if (RARE_UNARY.has(op)) {
+      body += `${toScratch(t, tD)}if(rare(${op},T,FS,FD,${B0 + 2})!==0)${exit}${fromScratch(t, resultD)}`;
+      continue;
+    }
+    if (op >= DETERMINISTIC_OPCODE && op < DETERMINISTIC_OPCODE + 0x100) {
+      const binary = (base >= 0x92 && base <= 0x97) || (base >= 0xa0 && base <= 0xa5);
+      body += binary
+        ? `${toScratch(s, sD)}${toScratch(t, tD, 1)}det(${base},T,FS,FD,${B0 + 4});${fromScratch(s, resultD)}`
+        : `${toScratch(t, tD)}det(${base},T,FS,FD,${B0 + 2});${fromScratch(t, resultD)}`;
+      continue;
+    }
+    const f32bin = (e: string) => `x=${f32of(s)};y=${f32of(t)};FS[${B0}]=${e};a${s}=T[${B0}];`;
+    const f32un = (e: string) => `x=${f32of(t)};FS[${B0}]=${e};a${t}=T[${B0}];`;
+    const REL = ['===', '!==', '<', '>', '<=', '>='];
+    switch (op) {
+      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
+      case Op.Br: body += jump(code[pc + 1] - entry); continue;
+      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${enter(next)}`; continue;
+      case Op.BrDrop: case Op.BrIfDrop: {
+        const keep = code[pc + 2];
+        const dst = code[pc + 3];
+        const ty2 = op === Op.BrIfDrop ? ty.slice(0, -1) : ty;
+        const go = moves(ty2, heightOf(ty2) - 2 * keep, dst, keep) + jump(code[pc + 1] - entry);
+        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next)}` : go;
+        continue;
+      }
+      case Op.BrTable: {
+        const n = code[pc + 1];
+        const ty2 = ty.slice(0, -1);
+        body += `x=a${t}>>>0;if(x>${n})x=${n};switch(x){`;
+        for (let i = 0; i <= n; i++) {
+          const w = pc + 2 + 3 * i;
+          const keep = code[w + 1];
+          body += `case ${i}:{${moves(ty2, heightOf(ty2) - 2 * keep, code[w + 2], keep)}${jump(code[w] - entry)}}`;
+        }
+        body += '}';
+        continue;
+      }
+      case Op.Return: {
+        // Called by compiled code: the results go to fp and the caller takes them from there.
+        const r = cf.numResults;
+        let out = '';
+        for (let i = 0; i < r; i++) out += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
+        body += `if(depth>0){${out}io[5]=1;return n;}${exit}`;
+        continue;
+      }
+      case Op.Call: {
+        const callee = ctx.funcType(code[pc + 1]);
+        const P = callee.params.length;
+        const R = callee.results.length;
+        const at = h - 2 * P; // the callee's fp, from ours
+        const rest = ty.slice(0, ty.length - P);
+        let args = '';
+        for (let i = 0; i < P; i++) args += slot(at + 2 * i, ty[ty.length - P + i] === 'd', false);
+        let results = '';
+        for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
+        body +=
+          `x=inst.funcAddrs[${code[pc + 1]}];fn=functions[x];cc=fn.compiled;` +
+          `if(cc===null||fn.instance!==inst||cc.jit===null||x===t.breakAddr||depth>=${MAX_JS_WEIGHT}||frameTop>=t.maxCallDepth*3||fp+${at}+cc.frameWords>=t.stackWords)${exit}` +
+          `${args}for(y=(fp+${at + 2 * P})&~1,c=(fp+${at}+2*cc.numLocals)&~1;y<c;y++)s32[y]=0;` +
+          `t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;` +
+          `y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
+          `n+=y;left-=y;if(io[5]!==1){X=-1;E=${sig(rest)};break main;}${results}${enter(next)}`;
+        continue;
+      }
+      case Op.Drop: continue;
+      case Op.Select: body += `if(a${t}===0){${mv(s, h - 6, sD)}}`; continue;
+      case Op.LocalGet: body += mv(code[pc + 1], h, localF64[code[pc + 1] / 2]); continue;
+      case Op.LocalSet: case Op.LocalTee: body += mv(t, code[pc + 1], tD); continue;
+      case Op.GlobalGet:
+        body += `x=gw[${code[pc + 1]}];`;
+        body += ctx.globalType(code[pc + 1]) === ValType.F64 ? `T[${B0}]=g32[x];T[${B0 + HI}]=g32[x+${HI}];d${h}=FD[${D0}];` : `a${h}=g32[x];b${h}=g32[x+${HI}];`;
+        continue;
+      case Op.GlobalSet:
+        body += `x=gw[${code[pc + 1]}];`;
+        body += tD ? `FD[${D0}]=d${t};g32[x]=T[${B0}];g32[x+${HI}]=T[${B0 + HI}];` : `g32[x]=a${t};g32[x+${HI}]=b${t};`;
+        continue;
+      case Op.MemorySize: body += `a${h}=(memSize/65536)|0;`; continue;
+      case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; continue;
+      case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; continue;
+      case Op.F64Const: {
+        words[LO] = code[pc + 1];
+        words[LO + HI] = code[pc + 2];
+        const v = double[0];
+        body += v === v ? `d${h}=${Object.is(v, -0) ? '-0' : String(v)};` : `T[${B0}]=${code[pc + 1]};T[${B0 + HI}]=${code[pc + 2]};d${h}=FD[${D0}];`;
+        continue;
+      }
+      case 0x68: body += `a${t}=ctz32(a${t});`; continue;
+      case 0x69: body += `a${t}=popcnt32(a${t});`; continue;
+      case 0x6d: body += `if(a${t}===0||(a${s}===-2147483648&&a${t}===-1))${exit}a${s}=(a${s}/a${t})|0;`; continue;
+      case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; continue;
+      case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; continue;
+      case 0x70: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)%(a${t}>>>0))|0;`; continue;
+      // i64 on word pairs
+      case 0x50: body += `a${t}=(a${t}|b${t})===0?1:0;`; continue;
+      case 0x51: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?1:0;`; continue;
+      case 0x52: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?0:1;`; continue;
+      case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5a: {
+        const signed = (op & 1) === 1;
+        const ah = signed ? `b${s}` : `(b${s}>>>0)`;
+        const bh = signed ? `b${t}` : `(b${t}>>>0)`;
+        body += `c=${ah}!==${bh}?(${ah}<${bh}?-1:1):(a${s}>>>0)!==(a${t}>>>0)?((a${s}>>>0)<(a${t}>>>0)?-1:1):0;`;
+        body += `a${s}=c${op <= 0x54 ? '<' : op <= 0x56 ? '>' : op <= 0x58 ? '<=' : '>='}0?1:0;`;
+        continue;
+      }
+      case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; continue;
+      case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; continue;
+      case 0x7e: // i64.mul, as i64.ts's i64Mul
+        body += `x=a${s};a${s}=Math.imul(x,a${t});b${s}=(mulHighU32(x,a${t})+Math.imul(x,b${t})+Math.imul(b${s},a${t}))|0;`;
+        continue;
+      case 0x86: // i64.shl
+        body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
+        continue;
+      case 0x87: // i64.shr_s
+        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>(c-32);b${s}>>=31;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}>>=c;}`;
+        continue;
+      case 0x88: // i64.shr_u
+        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>>(c-32);b${s}=0;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}=(b${s}>>>c)|0;}`;
+        continue;
+      case 0x89: case 0x8a: // i64.rotl, i64.rotr (rotr k = rotl 64-k)
+        body += op === 0x89 ? `c=a${t}&63;` : `c=(64-(a${t}&63))&63;`;
+        body += `x=a${s};y=b${s};if(c>=32){x=b${s};y=a${s};c-=32;}`;
+        body += `if(c!==0){a${s}=(x<<c)|(y>>>(32-c));b${s}=(y<<c)|(x>>>(32-c));}else{a${s}=x;b${s}=y;}`;
+        continue;
+      case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; continue;
+      case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; continue;
+      case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; continue;
+      case 0xa7: continue; // i32.wrap_i64
+      case 0xac: body += `b${t}=a${t}>>31;`; continue;
+      case 0xad: body += `b${t}=0;`; continue;
+      case 0xc2: body += `a${t}=(a${t}<<24)>>24;b${t}=a${t}>>31;`; continue;
+      case 0xc3: body += `a${t}=(a${t}<<16)>>16;b${t}=a${t}>>31;`; continue;
+      case 0xc4: body += `b${t}=a${t}>>31;`; continue;
+      // f32 (bits in the low word, arithmetic through the scratch as the interpreter's Float32Array)
+      case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f: case 0x60:
+        body += `x=${f32of(s)};y=${f32of(t)};a${s}=x${REL[op - 0x5b]}y?1:0;`;
+        continue;
+      case 0x8b: body += `a${t}&=0x7fffffff;`; continue;
+      case 0x8c: body += `a${t}^=-2147483648;`; continue;
+      case 0x8d: body += f32un('Math.ceil(x)'); continue;
+      case 0x8e: body += f32un('Math.floor(x)'); continue;
+      case 0x8f: body += f32un('Math.trunc(x)'); continue;
+      case 0x91: body += f32un('Math.sqrt(x)'); continue;
+      case 0x92: body += f32bin('x+y'); continue;
+      case 0x93: body += f32bin('x-y'); continue;
+      case 0x94: body += f32bin('x*y'); continue;
+      case 0x95: body += f32bin('x/y'); continue;
+      case 0x96: body += f32bin('Math.min(x,y)'); continue;
+      case 0x97: body += f32bin('Math.max(x,y)'); continue;
+      case 0x98: body += `a${s}=(a${s}&0x7fffffff)|(a${t}&-2147483648);`; continue;
+      // f64 in double variables; sign-bit operations through the scratch (NaN payloads kept)
+      case 0x61: case 0x62: case 0x63: case 0x64: case 0x65: case 0x66:
+        body += `a${s}=d${s}${REL[op - 0x61]}d${t}?1:0;`;
+        continue;
+      case 0x99: body += `FD[${D0}]=d${t};T[${B0 + HI}]&=0x7fffffff;d${t}=FD[${D0}];`; continue;
+      case 0x9a: body += `FD[${D0}]=d${t};T[${B0 + HI}]^=-2147483648;d${t}=FD[${D0}];`; continue;
+      case 0x9b: body += `d${t}=quiet(Math.ceil(d${t}));`; continue;
+      case 0x9c: body += `d${t}=quiet(Math.floor(d${t}));`; continue;
+      case 0x9d: body += `d${t}=quiet(Math.trunc(d${t}));`; continue;
+      case 0x9f: body += `d${t}=Math.sqrt(d${t});`; continue;
+      case 0xa0: body += `d${s}=d${s}+d${t};`; continue;
+      case 0xa1: body += `d${s}=d${s}-d${t};`; continue;
+      case 0xa2: body += `d${s}=d${s}*d${t};`; continue;
+      case 0xa3: body += `d${s}=d${s}/d${t};`; continue;
+      case 0xa4: body += `d${s}=Math.min(d${s},d${t});`; continue;
+      case 0xa5: body += `d${s}=Math.max(d${s},d${t});`; continue;
+      case 0xa6:
+        body += `FD[${D0}]=d${s};FD[${D0 + 1}]=d${t};T[${B0 + HI}]=(T[${B0 + HI}]&0x7fffffff)|(T[${B0 + 2 + HI}]&-2147483648);d${s}=FD[${D0}];`;
+        continue;
+      // conversions
+      case 0xb2: body += `FS[${B0}]=a${t};a${t}=T[${B0}];`; continue;
+      case 0xb3: body += `FS[${B0}]=a${t}>>>0;a${t}=T[${B0}];`; continue;
+      case 0xb6: body += `FS[${B0}]=d${t};a${t}=T[${B0}];`; continue;
+      case 0xb7: body += `d${t}=a${t};`; continue;
+      case 0xb8: body += `d${t}=a${t}>>>0;`; continue;
+      case 0xbb: body += `d${t}=${f32of(t)};`; continue;
+      case 0xbc: case 0xbe: continue; // f32 <-> i32 reinterpret: same bits
+      case 0xbd: body += `FD[${D0}]=d${t};a${t}=T[${B0}];b${t}=T[${B0 + HI}];`; continue;
+      case 0xbf: body += `T[${B0}]=a${t};T[${B0 + HI}]=b${t};d${t}=FD[${D0}];`; continue;
+      case 0xd0: body += `a${h}=0;`; continue; // ref.null
+      case 0xd1: body += `a${t}=a${t}===0?1:0;`; continue; // ref.is_null
+    }
+    // Everything else (calls, return, unreachable, memory.grow, tables, bulk memory,
+    // ref.func): the interpreter runs it.
+    body += exit;
+  }
+
+  const stackSlots = (ty: string, load: boolean): string => {
+    let out = '';
+    for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
+    return out;
+  };
+  let decl = 'let B=0,E=0,L=0,X=0,H=0,n=0,x=0,y=0,c=0,fn=null,cc=null';
+  for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
+  let dispatch = 'switch(pc){';
+  for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
+  const handBack = (pc: string, sp: string) => `io[0]=${pc};io[1]=${sp};io[2]=fp;io[3]=self;io[4]=frameTop;io[5]=0;`;
+  dispatch += `default:${handBack(`${entry}+pc`, 'sp')}return 0;}`;
+  let loadStack = 'switch(B){';
+  for (const [p, id] of ids) if (types[p] !== '') loadStack += `case ${id}:${stackSlots(types[p]!, true)}break;`;
+  loadStack += '}';
+  let locals = '';
+  let spillLocals = '';
+  for (let o = 0; o < NL; o += 2) {
+    locals += slot(o, localF64[o / 2], true);
+    spillLocals += slot(o, localF64[o / 2], false);
+  }
+  let spill = 'switch(E){';
+  for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
+  spill += '}';
+  return (
+    `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
+    `const WEIGHT=${64 + 2 * maxH};return function jit(s32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t){${decl};` +
+    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
+    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}` +
+    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;};`
+  );
+}
+
+/** The operand stack's slot types after instruction `op` (no control transfer) at `pc`. */
+function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF64: boolean[], ctx: JitContext): string {
+  const n = ty.length;
+  switch (op) {
+    case Op.Drop: case Op.LocalSet: case Op.GlobalSet: return ty.slice(0, n - 1);
+    case Op.Select: return ty.slice(0, n - 2);
+    case Op.LocalGet: return ty + (localF64[code[pc + 1] / 2] ? 'd' : 'x');
+    case Op.GlobalGet: return ty + (ctx.globalType(code[pc + 1]) === ValType.F64 ? 'd' : 'x');
+    case Op.LocalTee: return ty;
+    case Op.TableGet: case Op.RefIsNull: return ty.slice(0, n - 1) + 'x';
+    case Op.TableSet: return ty.slice(0, n - 2);
+    case Op.RefNull: return ty + 'x';
+    case Op.TableGrow: return ty.slice(0, n - 2) + 'x';
+    case Op.TableFill: return ty.slice(0, n - 3);
+  }
+  const ins = BY_OP.get(op >= DETERMINISTIC_OPCODE ? op - DETERMINISTIC_OPCODE : op);
+  if (ins === undefined || ins.signature === null) throw new Error(`js tier: no stack effect for 0x${op.toString(16)}`);
+  const [pops, pushes] = ins.signature.split('->').map((side) => side.trim().split(/\s+/).filter((x) => x !== ''));
+  return ty.slice(0, n - pops.length) + pushes.map((x) => (x === 'f64' ? 'd' : 'x')).join('');
+}
+
+/** Quiets a signalling NaN as Math.ceil & co. do not (as the run loop's `quiet`). */
+function quiet(x: number): number {
+  return x === x ? x : NaN;
+}
+
+/** Builds the function from its source (throws where code generation is forbidden). */
+export function instantiateJit(source: string): JitFunction {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'mulHighU32', source);
+  return make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, i64.mulHighU32) as JitFunction;
+}
+
+/** Transfers run in a function before `auto` compiles it. */
+export const HOT_THRESHOLD = 1000;
+
+/** Set once `new Function` was refused (a CSP without unsafe-eval): the interpreter runs alone. */
+let codegenForbidden = false;
+
+/**
+ * Compiles `cf` (of the module whose code is `code`) for the tier, once: afterwards its
+ * `jit` is the compiled function, or its `heat` is -1 when the tier leaves it to the
+ * interpreter. Out of the run loop's line (it is called once per function).
+ */
+export function tierUp(code: ModuleCode, cf: CompiledFunction): JitFunction | null {
+  cf.heat = -1;
+  if (codegenForbidden) return null;
+  let source: string | null;
+  try {
+    source = jitSource(code.words, code.segmentLengths, cf, code.jitContext());
+  } catch {
+    return null; // a shape the tier does not follow: the interpreter runs it
+  }
+  if (source === null) return null;
+  try {
+    cf.jit = instantiateJit(source);
+  } catch (e) {
+    if (e instanceof EvalError) codegenForbidden = true;
+    return null;
+  }
+  return cf.jit;
+}

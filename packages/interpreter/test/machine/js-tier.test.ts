@@ -1,0 +1,237 @@
+/**
+ * The JS tier (src/execution/js-tier.ts) changes nothing but speed: under `eager` (every
+ * function compiled) and `auto` (hot ones) results, memory, instruction counts, the exact
+ * pc of every stop, traps, host calls and suspension, breakpoints and call-depth exhaustion
+ * are those of the interpreter, and a snapshot taken under one tier finishes under another.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExhaustionError, Machine, Suspend, Tier, Trap, WasmError, hostFunction } from '../../src';
+import { HOT_THRESHOLD } from '../../src/execution/js-tier';
+import { wat } from '../helpers/wat';
+
+const kernel = (name: string) => readFileSync(join(__dirname, '../../../../bench/kernels', `${name}.wasm`));
+
+// Kernels of the benchmark at small sizes: i64 hashing, f64 (sqrt, div), sorting with
+// calls, a br_table interpreter, recursion.
+const KERNELS: [string, number][] = [['hash64', 1], ['mandelbrot', 10], ['nbody', 30], ['sort', 200], ['vm', 150], ['fib', 12]];
+
+interface Outcome {
+  results: unknown[];
+  count: number;
+  memory: Uint8Array;
+}
+
+async function runWith(bytes: Uint8Array, tier: Tier, args: unknown[]): Promise<Outcome & { m: Machine }> {
+  const m = await Machine.instantiate(bytes, {}, { tier });
+  const results = m.invoke('run', args);
+  return { m, results, count: m.instructionCount, memory: m.memory!.u8.slice() };
+}
+
+function compiledFunctions(m: Machine): number {
+  return m.instance.compiled.functions.filter((f) => f.jit !== null).length;
+}
+
+describe.each(KERNELS)('kernel %s(%d)', (name, n) => {
+  let bytes: Uint8Array;
+  let reference: Outcome;
+  beforeAll(async () => {
+    bytes = kernel(name);
+    reference = await runWith(bytes, 'interpreter', [n]);
+  });
+
+  test.each(['eager', 'auto'] as Tier[])('under %s: same results, memory and instruction count', async (tier) => {
+    const out = await runWith(bytes, tier, [n]);
+    expect(out.results).toEqual(reference.results);
+    expect(out.count).toBe(reference.count);
+    expect(Buffer.compare(out.memory, reference.memory)).toBe(0);
+    if (tier === 'eager') expect(compiledFunctions(out.m)).toBeGreaterThan(0);
+  });
+
+  test.each([
+    ['eager', 'interpreter'],
+    ['interpreter', 'eager'],
+    ['eager', 'eager'],
+  ] as [Tier, Tier][])('snapshot every k-th instruction under %s, restore under %s: finishes identically', async (from, to) => {
+    const k = Math.floor(reference.count / 23) | 1;
+    let points = 0;
+    for (let at = 1; at < reference.count; at += k) {
+      const m = await Machine.instantiate(bytes, {}, { tier: from });
+      m.begin('run', [n]);
+      expect(m.step(at).done).toBe(false);
+      expect(m.instructionCount).toBe(at);
+      const restored = await Machine.restore(bytes, structuredClone(m.snapshot()), {}, { tier: to });
+      const r = restored.step(Infinity);
+      expect(r.results).toEqual(reference.results);
+      expect(restored.instructionCount).toBe(reference.count);
+      expect(Buffer.compare(restored.memory!.u8, reference.memory)).toBe(0);
+      points++;
+    }
+    expect(points).toBeGreaterThanOrEqual(20);
+  });
+});
+
+test('step(k) stops compiled code at exactly the pc, sp and frame of the interpreter', async () => {
+  const bytes = kernel('hash64');
+  const a = await Machine.instantiate(bytes, {}, { tier: 'interpreter' });
+  const b = await Machine.instantiate(bytes, {}, { tier: 'eager' });
+  a.begin('run', [1]);
+  b.begin('run', [1]);
+  let steps = 0;
+  for (;;) {
+    const k = 1 + (steps % 17) * 13; // strides that land everywhere inside segments
+    const ra = a.step(k);
+    const rb = b.step(k);
+    expect(rb.done).toBe(ra.done);
+    expect(b.instructionCount).toBe(a.instructionCount);
+    const [ta, tb] = [a.thread, b.thread];
+    expect([tb.pc, tb.sp, tb.fp, tb.frameTop]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop]);
+    steps++;
+    if (ra.done) {
+      expect(rb.results).toEqual(ra.results);
+      break;
+    }
+    if (steps % 50 === 0) {
+      // The frames below sp are the same plain data.
+      expect(Buffer.compare(Buffer.from(tb.s32.buffer, 0, tb.sp * 4), Buffer.from(ta.s32.buffer, 0, ta.sp * 4))).toBe(0);
+    }
+  }
+  expect(steps).toBeGreaterThan(500);
+  expect(compiledFunctions(b)).toBeGreaterThan(0);
+});
+
+const TRAPPING = `(module (memory 1)
+  (func (export "div") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.div_s (i32.const 1000) (i32.sub (local.get $n) (local.get $i)))))
+      (i32.store (i32.shl (local.get $i) (i32.const 2)) (local.get $s))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (local.get $s))
+  (func (export "oob") (param $n i32) (result i32) (local $i i32)
+    (loop $l
+      (i64.store (local.get $i) (i64.extend_i32_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (local.get $n)))
+      (br $l))
+    (i32.const 0))
+  (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
+  (func (export "deep") (result i32) (call $down (i32.const 0))))`;
+
+test.each([
+  ['div', [3000], 'integer divide by zero'],
+  ['oob', [7], 'out of bounds memory access'],
+])('a trap in compiled code (%s) is the interpreter\'s: message, count, memory', async (fn, args, message) => {
+  const bytes = await wat(TRAPPING);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier });
+    let error: unknown;
+    try {
+      m.invoke(fn, args);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Trap);
+    expect((error as Error).message).toContain(message);
+    outcomes.push({ message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
+  }
+  expect(outcomes[1]).toEqual(outcomes[0]);
+  expect(outcomes[0].count).toBeGreaterThan(10000);
+});
+
+test('unbounded recursion under eager is an ExhaustionError at the configured depth', async () => {
+  const bytes = await wat(TRAPPING);
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 500 } });
+    expect(() => m.invoke('deep')).toThrow(ExhaustionError);
+    expect(m.thread.depth).toBe(500);
+  }
+});
+
+test('host calls from a compiled loop: suspension, callbacks into wasm and dirty pages as in the interpreter', async () => {
+  const bytes = await wat(`(module
+    (import "env" "tick" (func $tick (param i32) (result i32)))
+    (memory (export "memory") 4)
+    (func (export "sq") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+    (func (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $tick (local.get $i))))
+        (i32.store8 (i32.mul (local.get $i) (i32.const 97)) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+      (local.get $s)))`);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager', 'auto'] as Tier[]) {
+    let m: Machine;
+    let suspensions = 0;
+    const suspended = new Set<number>();
+    const tick = hostFunction({ params: ['i32'], results: ['i32'] }, ([i]) => {
+      if ((i as number) % 100 === 7 && !suspended.has(i as number)) {
+        suspended.add(i as number);
+        suspensions++;
+        return new Suspend(Promise.resolve());
+      }
+      return [(m.invoke('sq', [i]) as number[])[0] & 0xff];
+    });
+    m = await Machine.instantiate(bytes, { env: { tick } }, { tier });
+    m.begin('run', [2000]);
+    const slices: number[] = [];
+    const results = await m.run({ sliceInstructions: 3001, onSlice: (mm) => void slices.push(mm.instructionCount) });
+    outcomes.push({ results, suspensions, count: m.instructionCount, slices, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
+  }
+  expect(outcomes[0].suspensions).toBe(20);
+  expect(outcomes[1]).toEqual(outcomes[0]);
+  expect(outcomes[2]).toEqual(outcomes[0]);
+});
+
+test('breakpoints stop compiled callers at the callee\'s first instruction, as the interpreter does', async () => {
+  const bytes = await wat(`(module
+    (func $f (param i32) (result i32) (i32.xor (local.get 0) (i32.const 0x55)))
+    (func (export "run") (param $n i32) (result i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (local.get $n)))
+        (if (i32.eqz (i32.rem_u (local.get $n) (i32.const 37)))
+          (then (local.set $s (call $f (local.get $s)))))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $s)))`);
+  const stops: unknown[] = [];
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier });
+    m.breakOnEntry(0);
+    m.begin('run', [5000]);
+    const at: number[] = [];
+    let r = m.step(Infinity);
+    for (; !r.done; r = m.step(Infinity)) {
+      expect(r.breakpoint).toBe(true);
+      at.push(m.instructionCount, m.thread.pc, m.thread.funcAddr);
+    }
+    stops.push([at, r.results]);
+  }
+  expect((stops[0] as number[][])[0].length).toBe(3 * 135);
+  expect(stops[1]).toEqual(stops[0]);
+});
+
+test('auto compiles a function once it is hot, not before', async () => {
+  const bytes = await wat(`(module
+    (func $cold (result i32) (i32.const 1))
+    (func (export "loop") (param $n i32) (result i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (local.get $n)))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (i32.add (local.get $s) (call $cold))))`);
+  const m = await Machine.instantiate(bytes, {}, { tier: 'auto' });
+  const [cold, hot] = m.instance.compiled.functions;
+  expect(m.invoke('loop', [HOT_THRESHOLD / 2])).toEqual([(HOT_THRESHOLD / 2) * (HOT_THRESHOLD / 2 + 1) / 2 + 1]);
+  expect(hot.jit).toBeNull();
+  expect(m.invoke('loop', [HOT_THRESHOLD * 2])).toEqual([((HOT_THRESHOLD * 2) * (HOT_THRESHOLD * 2 + 1) / 2 + 1) | 0]);
+  expect(hot.jit).not.toBeNull();
+  expect(cold.jit).toBeNull();
+  const off = await Machine.instantiate(bytes, {}, { tier: 'interpreter' });
+  off.invoke('loop', [HOT_THRESHOLD * 2]);
+  expect(off.instance.compiled.functions[1].jit).toBeNull();
+});
+
+test('an unknown tier is refused', async () => {
+  const bytes = await wat('(module)');
+  await expect(Machine.instantiate(bytes, {}, { tier: 'fast' as Tier })).rejects.toThrow(WasmError);
+});
