@@ -100,8 +100,8 @@ describe('mvvm scheduler (daemons on loopback)', () => {
 
   test('two schedulers exchange tasks automatically (fixture page cache over the threshold for K samples) and by `mvvm migrate`', async () => {
     const dir = workdir();
-    const args1 = ['60', '150000', '5'];
-    const args2 = ['60', '150001', '5'];
+    const args1 = ['60', '150000', '50']; // sleeps: some seconds whatever the tier's speed
+    const args2 = ['60', '150001', '50'];
     const ref = [...ticks(mvvm(['run', TICKER, ...args1], dir).stdout.toString()), ...ticks(mvvm(['run', TICKER, ...args2], dir).stdout.toString())];
     expect(ref).toHaveLength(120);
     const hostA = new FakeHost({ cachedMb: 100, totalMb: 16000, availableMb: 12000 });
@@ -229,7 +229,7 @@ describe('mvvm scheduler (daemons on loopback)', () => {
 
   test('a task whose target is down keeps running, retries with backoff, and migrates once the target appears', async () => {
     const dir = workdir();
-    const args = ['400', '100000', '10'];
+    const args = ['400', '100000', '20'];
     const ref = ticks(mvvm(['run', TICKER, ...args], dir).stdout.toString());
     const port = await freePort();
     const hostA = new FakeHost({ cachedMb: 5000, totalMb: 16000, availableMb: 12000 }); // over the threshold from the start

@@ -28,7 +28,7 @@ describe('migrateTransport', () => {
   }
 
   test('a refused migration (wrong token) leaves the task running here; a retry to a target that accepts moves it', async () => {
-    const args = ['40', '100000', '5'];
+    const args = ['40', '100000', '30'];
     const alone = await runAlone(TICKER, args);
     const logA: string[] = [];
     const logB: string[] = [];

@@ -40,7 +40,7 @@ async function pair(o: { k: number; cooldownMs: number; cacheMb?: number; tempC?
 
 describe('triggered migration (fixture /proc, in-process transport)', () => {
   test('the page cache over the threshold for K samples moves the task, one spike does not; output as one uninterrupted run', async () => {
-    const args = ['30', '100000', '0'];
+    const args = ['30', '100000', '20']; // sleeps: long enough whatever the tier's speed
     const alone = await runAlone(TICKER, args);
     const p = await pair({ k: 3, cooldownMs: 60_000 });
     const outA = new Collector();
@@ -98,7 +98,7 @@ describe('triggered migration (fixture /proc, in-process transport)', () => {
   });
 
   test('a target that is down: the task keeps running, retries with backoff, and moves once the target appears', async () => {
-    const args = ['40', '100000', '0'];
+    const args = ['40', '100000', '40'];
     const alone = await runAlone(TICKER, args);
     const p = await pair({ k: 1, cooldownMs: 0 });
     const outA = new Collector();
