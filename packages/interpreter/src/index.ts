@@ -13,7 +13,7 @@ export type { HostCallContext, HostFunctionImpl, CompiledModule } from './execut
 export { FuncRef, parseValType } from './execution/values';
 export type { ExactValue, ValTypeName } from './execution/values';
 export type { ThreadLimits, ThreadStatus } from './execution/thread';
-export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
+export { READABLE_STATE_VERSIONS, STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
 export { instructionName } from './binary/opcode-names';

@@ -4,6 +4,7 @@ import { callHost as callHost_ } from './host-call';
 import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
 import { rareNumeric as rareNumeric_ } from './numeric';
+import { simdOp as simdOp_ } from './simd';
 import type { FunctionInstance, ModuleInstance } from './runtime';
 import type { Store } from './store';
 import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
@@ -55,6 +56,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } = i64;
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
+  const simdOp = simdOp_;
   const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
   const tierUp = tierUp_;
@@ -712,6 +714,14 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x110: // table.size
         bulkOp(op, store, inst, s32, sp, code[pc++], 0);
         sp += 2;
+        continue;
+
+      // SIMD (0xFD prefix), out of line: simd <sub>, simd_imm <sub> <imm>, simd_mem_lane <sub> <offset> <lane>, simd_const <sub> <4 words>
+      case 0x122: case 0x123: case 0x124: case 0x125:
+        a = simdOp(op, code, pc, s32, sp, fp, mem, g32, globalWords);
+        if (a < 0) { trap = TrapCode.MemoryOutOfBounds; break run; }
+        sp = a;
+        pc += op === 0x122 ? 1 : op === 0x123 ? 2 : op === 0x124 ? 3 : 5;
         continue;
 
       // Float arithmetic in deterministic-NaN mode (DETERMINISTIC_OPCODE + opcode), out of line

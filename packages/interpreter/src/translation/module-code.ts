@@ -1,4 +1,5 @@
 import type { JitContext } from '../execution/js-tier';
+import { slotCount, slotsOf } from '../syntax/types';
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
@@ -90,6 +91,7 @@ export class ModuleCode {
     f.entry = t.entry;
     f.end = t.end;
     f.frameWords = t.frameWords;
+    f.simd = t.simd;
     this.translated++;
   }
 
@@ -115,7 +117,10 @@ function grown(a: Int32Array, length: number, fill = 0): Int32Array {
 export function untranslatedFunction(module: Module, ctx: ModuleContext, index: number): CompiledFunction {
   const funcIndex = ctx.numImportedFuncs + index;
   const type = ctx.funcTypes[funcIndex];
-  let numLocals = type.params.length;
-  for (const run of module.codes[index].locals) numLocals += run.count;
-  return { funcIndex, type, entry: -1, end: 0, numParams: type.params.length, numLocals, numResults: type.results.length, frameWords: 0, heat: 0, jit: null };
+  let numLocals = slotsOf(type.params);
+  for (const run of module.codes[index].locals) numLocals += run.count * slotCount(run.type);
+  const numParams = slotsOf(type.params);
+  const numResults = slotsOf(type.results);
+  const simd = numLocals !== type.params.length + module.codes[index].locals.reduce((n, run) => n + run.count, 0) || numResults !== type.results.length;
+  return { funcIndex, type, simd, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null };
 }
