@@ -40,6 +40,8 @@ for (let sub = 0; sub < 0x208; sub++) {
   RESULT_V[sub] = pushes.length === 1 && pushes[0] === ValType.V128 ? 1 : 0;
 }
 
+/** Math.floor & co. hand a signalling NaN back unchanged; wasm wants it quieted. */
+const quiet = (x: number): number => (x === x ? x : NaN);
 const sat = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 const mask = (c: boolean): number => (c ? -1 : 0);
 
@@ -293,13 +295,13 @@ function compute(sub: number, x: number, xh: number, imm: number, code: Int32Arr
     case 0x71: for (k = 0; k < 16; k++) i8[48 + k] = i8[k] - i8[16 + k]; return;
     case 0x72: for (k = 0; k < 16; k++) i8[48 + k] = sat(i8[k] - i8[16 + k], -128, 127); return;
     case 0x73: for (k = 0; k < 16; k++) u8[48 + k] = sat(u8[k] - u8[16 + k], 0, 255); return;
-    case 0x74: for (k = 0; k < 2; k++) f64[6 + k] = Math.ceil(f64[k]); return;
-    case 0x75: for (k = 0; k < 2; k++) f64[6 + k] = Math.floor(f64[k]); return;
+    case 0x74: for (k = 0; k < 2; k++) f64[6 + k] = quiet(Math.ceil(f64[k])); return;
+    case 0x75: for (k = 0; k < 2; k++) f64[6 + k] = quiet(Math.floor(f64[k])); return;
     case 0x76: for (k = 0; k < 16; k++) i8[48 + k] = Math.min(i8[k], i8[16 + k]); return;
     case 0x77: for (k = 0; k < 16; k++) u8[48 + k] = Math.min(u8[k], u8[16 + k]); return;
     case 0x78: for (k = 0; k < 16; k++) i8[48 + k] = Math.max(i8[k], i8[16 + k]); return;
     case 0x79: for (k = 0; k < 16; k++) u8[48 + k] = Math.max(u8[k], u8[16 + k]); return;
-    case 0x7a: for (k = 0; k < 2; k++) f64[6 + k] = Math.trunc(f64[k]); return;
+    case 0x7a: for (k = 0; k < 2; k++) f64[6 + k] = quiet(Math.trunc(f64[k])); return;
     case 0x7b: for (k = 0; k < 16; k++) u8[48 + k] = (u8[k] + u8[16 + k] + 1) >>> 1; return;
     case 0x7c: for (k = 0; k < 8; k++) i16[24 + k] = i8[2 * k] + i8[2 * k + 1]; return;
     case 0x7d: for (k = 0; k < 8; k++) i16[24 + k] = u8[2 * k] + u8[2 * k + 1]; return;
@@ -326,7 +328,7 @@ function compute(sub: number, x: number, xh: number, imm: number, code: Int32Arr
     case 0x91: for (k = 0; k < 8; k++) i16[24 + k] = i16[k] - i16[8 + k]; return;
     case 0x92: for (k = 0; k < 8; k++) i16[24 + k] = sat(i16[k] - i16[8 + k], -32768, 32767); return;
     case 0x93: for (k = 0; k < 8; k++) u16[24 + k] = sat(u16[k] - u16[8 + k], 0, 65535); return;
-    case 0x94: for (k = 0; k < 2; k++) f64[6 + k] = nearest(f64[k]); return;
+    case 0x94: for (k = 0; k < 2; k++) f64[6 + k] = quiet(nearest(f64[k])); return;
     case 0x95: for (k = 0; k < 8; k++) i16[24 + k] = Math.imul(i16[k], i16[8 + k]); return;
     case 0x96: for (k = 0; k < 8; k++) i16[24 + k] = Math.min(i16[k], i16[8 + k]); return;
     case 0x97: for (k = 0; k < 8; k++) u16[24 + k] = Math.min(u16[k], u16[8 + k]); return;
