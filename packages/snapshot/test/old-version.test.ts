@@ -35,3 +35,34 @@ test('a state of an unknown version is refused with one clear error', async () =
   resolved.state.version = 3;
   await expect(restoreMachine(bytes, resolved)).rejects.toThrow(/machine state version 3, this runtime reads 1, 2/);
 });
+
+test('a version-2 snapshot with v128 globals and v128 values on the stack round-trips through the file format', async () => {
+  // A mutable v128 global updated in a loop, a v128 local and v128 operands across a call.
+  const { assemble, loadWabt, WABT_FEATURES } = await import('../../interpreter/test/helpers/wat');
+  const text = `(module
+    (global $g (mut v128) (v128.const i32x4 1 2 3 4))
+    (func $f (param v128) (result v128) (i32x4.mul (local.get 0) (v128.const i32x4 3 3 3 3)))
+    (func (export "run") (param $n i32) (result i32)
+      (local $v v128)
+      (loop $l
+        (local.set $v (i32x4.add (local.get $v) (call $f (global.get $g))))
+        (global.set $g (i32x4.add (global.get $g) (v128.const i32x4 1 -1 7 0)))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (global.get $g)))))`;
+  const simd = assemble(await loadWabt(), text, { ...WABT_FEATURES, simd: true });
+  const reference = await Machine.instantiate(simd, {});
+  const expected = reference.invoke('run', [40]);
+  const { checkpoint, moduleHash } = await import('@mvvm/snapshot');
+  for (const at of [7, 100, 333]) {
+    const m = await Machine.instantiate(simd, {});
+    m.begin('run', [40]);
+    m.step(at);
+    const snap = await checkpoint(m, { moduleHash: await moduleHash(simd) });
+    const resolved = await loadChain([snap.bytes]);
+    expect(resolved.state.version).toBe(2);
+    expect(resolved.state.globalsHigh?.length).toBe(2);
+    const restored = await restoreMachine(simd, resolved);
+    expect(restored.step(Infinity).results).toEqual(expected);
+    expect(restored.instructionCount).toBe(reference.instructionCount);
+  }
+});
