@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CompiledModule, Imports, Machine, MalformedError, Tier, ValidationError } from '@mvvm/interpreter';
-import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine } from '@mvvm/snapshot';
+import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
 import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
@@ -119,7 +119,8 @@ export async function start(launch: Launch): Promise<Session> {
 export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[], bases: string[], listen: Array<{ host: string; port: number }> = [], report?: Reporter, tier?: Tier): Promise<Session> {
   const bytes = readModule(wasm);
   const compiled = compileFile(wasm, bytes);
-  const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec);
+  // Bounded by what this module can hold before anything is inflated or allocated.
+  const resolved = await loadChainFromFiles(snapshotPath, bases, zlibCodec, await snapshotBounds(bytes));
   await assertSameModule(bytes, resolved); // before the WASI state touches any host file
   const preopens = preopenMap(dirs);
   let wasi: WASI | null = null;
@@ -160,7 +161,8 @@ export async function writeSnapshot(s: Session, o: WriteOptions): Promise<Encode
     // Names from the name section, so `inspect` can show the stack without the module.
     stack: callStack(liveThread(s.machine), namingOf(s.machine)),
   };
-  if (base) meta[BASE_FILE_META] = relativeHint(o.path, base.path);
+  // A base is found again by name only beside the snapshot (a restore follows no other path).
+  if (base && dirname(resolve(o.path)) === dirname(resolve(base.path))) meta[BASE_FILE_META] = basename(base.path);
   const snap = await checkpoint(s.machine, {
     moduleHash: s.hash,
     wasi: s.wasi?.state() ?? null,
@@ -174,7 +176,3 @@ export async function writeSnapshot(s: Session, o: WriteOptions): Promise<Encode
   return snap;
 }
 
-/** The base's file name, when it sits beside the new snapshot (the usual case); else its absolute path. */
-function relativeHint(path: string, basePath: string): string {
-  return dirname(resolve(path)) === dirname(resolve(basePath)) ? basename(basePath) : resolve(basePath);
-}

@@ -13,6 +13,10 @@ export type { HostCallContext, HostFunctionImpl, CompiledModule } from './execut
 export { FuncRef, parseValType } from './execution/values';
 export type { ExactValue, ValTypeName } from './execution/values';
 export type { ThreadLimits, ThreadStatus } from './execution/thread';
+export { DEFAULT_LIMITS, MAX_LIMITS, MAX_HOST_NESTING } from './execution/thread';
+export { MAX_PAGES, MAX_TABLE_ENTRIES } from './execution/runtime';
+export { MAX_EXTERNS } from './state/check-state';
+export { decodeModule } from './binary/decoder';
 export { READABLE_STATE_VERSIONS, STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
@@ -32,7 +36,7 @@ export {
   RestoreError,
 } from './errors';
 export type { Module, FuncType } from './syntax/types';
-export { ValType } from './syntax/types';
+export { ValType, entityTypes } from './syntax/types';
 
 import { HostFunction } from './execution/runtime';
 import type { HostFunctionImpl } from './execution/runtime';

@@ -6,10 +6,11 @@ import { ImportValue, Imports, compileModule, instantiate } from './execution/in
 import { LO } from './execution/layout';
 import { CompiledModule, FunctionInstance, MemoryInstance, ModuleInstance, globalWordIndex } from './execution/runtime';
 import { ExternHandle, Store } from './execution/store';
-import { FRAME_WORDS, RETURN_TO_HOST, Thread, ThreadLimits } from './execution/thread';
+import { FRAME_WORDS, MAX_HOST_NESTING, RETURN_TO_HOST, Thread, ThreadLimits } from './execution/thread';
 import { TrapCode, trapError } from './execution/traps';
 import { ExactValue, exactToSlot, jsToSlot, slotToExact, slotToJS } from './execution/values';
 import { MachineState, captureState, restoreState } from './state/machine-state';
+import { checkLimits } from './state/check-state';
 
 export interface MachineOptions {
   /** Instantiate into this store (to link with the other instances in it). */
@@ -74,6 +75,9 @@ const MAX_SLICE = 1 << 30;
  * instructions.
  */
 export class Machine {
+  /** invoke() calls now running inside host functions (callbacks into wasm). */
+  private callbacks = 0;
+
   private constructor(
     readonly store: Store,
     readonly instance: ModuleInstance,
@@ -128,7 +132,8 @@ export class Machine {
   static restoreSync(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Machine {
     const deterministic = options.deterministic ?? (state !== null && typeof state === 'object' && state.deterministic === true);
     const compiled = compileModule(bytes, { deterministic });
-    const store = new Store({ ...options.limits, ...state.limits });
+    // The state's limits size the stack: checked against the ceiling before it is allocated.
+    const store = new Store(checkLimits(state));
     store.tier = tierCode(options.tier);
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
     restoreState(store, instance, state);
@@ -215,13 +220,18 @@ export class Machine {
       return this.readResults(f, read);
     }
     // A callback from a host function: save the registers of the invocation in progress,
-    // run this one on top of its stack, and put them back whatever happens.
+    // run this one on top of its stack, and put them back whatever happens. Each level
+    // nests JavaScript calls (host function -> invoke -> run loop): bounded, so that deep
+    // recursion through the host is an ExhaustionError rather than the engine's RangeError.
+    if (t.hostCallDepth > MAX_HOST_NESTING) throw new ExhaustionError(`host callbacks nested deeper than ${MAX_HOST_NESTING}`);
     const saved = { sp: t.sp, fp: t.fp, pc: t.pc, frameTop: t.frameTop, funcAddr: t.funcAddr, entry: t.entryFuncAddr, base: t.base, status: t.status };
+    this.callbacks++;
     try {
       this.push(addr, writeArg, argCount, t.sp);
       this.finishSync();
       return this.readResults(f, read);
     } finally {
+      this.callbacks--;
       Object.assign(t, { sp: saved.sp, fp: saved.fp, pc: saved.pc, frameTop: saved.frameTop, funcAddr: saved.funcAddr, entryFuncAddr: saved.entry, base: saved.base, status: saved.status });
     }
   }
@@ -289,6 +299,9 @@ export class Machine {
    */
   step(n: number): StepResult {
     const t = this.store.thread;
+    if (t.hostCallDepth > this.callbacks) {
+      throw new WasmError('step() called from inside a host function: the invocation below is not finished (call back with invoke())');
+    }
     if (t.status === 'done') return { done: true, results: this.results() };
     if (t.status !== 'running' && t.status !== 'suspended') throw new WasmError(`nothing to run: the machine is ${t.status}`);
     t.status = 'running';

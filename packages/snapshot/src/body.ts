@@ -6,6 +6,7 @@ import type { MachineState } from '@mvvm/interpreter';
 import { int32FromLE, int32ToLE, uint32FromLE } from './little-endian';
 import { PAGE, StoredMemory, applyStoredMemory, checkStoredMemory, storeMemory } from './pages';
 import type { MachineBody } from './schema';
+import { SnapshotError } from './errors';
 
 /** A decoded machine body: the state without memory contents, and memory as stored pages. */
 export interface PartialState {
@@ -62,7 +63,12 @@ export function bodyToPartial(b: MachineBody): PartialState {
 export function assembleState(chain: PartialState[]): MachineState {
   const last = chain[chain.length - 1];
   const memories = last.memories.map((m, i) => {
-    const data = new Uint8Array(m.pages * PAGE);
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(m.pages * PAGE); // within the bounds checked at decoding
+    } catch {
+      throw new SnapshotError(`cannot allocate memory ${i} (${m.pages} pages) on this host`);
+    }
     for (const link of chain) applyStoredMemory(data, link.memories[i]);
     return { pages: m.pages, max: m.max ?? undefined, data };
   });

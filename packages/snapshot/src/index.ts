@@ -6,7 +6,9 @@
 export { FORMAT_VERSION, MAGIC } from './header';
 export type { Header } from './header';
 export { PRODUCER, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
-export type { SnapshotContent, EncodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
+export type { SnapshotContent, EncodeOptions, DecodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
+export { FORMAT_BOUNDS, snapshotBounds } from './bounds';
+export type { SnapshotBounds } from './bounds';
 export { assertSameModule, checkpoint, loadChain, restoreMachine } from './machine';
 export type { CheckpointOptions } from './machine';
 export type { PartialState } from './body';

@@ -6,7 +6,7 @@ import { Imports, Machine, MachineOptions, READABLE_STATE_VERSIONS, RestoreError
 import { sameBytes, sha256, toHex } from './checksum';
 import type { Codec } from './codec';
 import { InvalidSnapshotError, SnapshotVersionError, WrongModuleError } from './errors';
-import { DecodedSnapshot, EncodedSnapshot, ResolvedSnapshot, decodeSnapshot, encodeSnapshot, resolveChain } from './snapshot';
+import { DecodeOptions, DecodedSnapshot, EncodedSnapshot, ResolvedSnapshot, decodeSnapshot, encodeSnapshot, resolveChain } from './snapshot';
 
 export interface CheckpointOptions {
   moduleHash: Uint8Array;
@@ -36,7 +36,7 @@ export async function checkpoint(machine: Machine, options: CheckpointOptions): 
 }
 
 /** Decodes every link and resolves the chain (full snapshot first). */
-export async function loadChain(links: Uint8Array[], options: { codec?: Codec } = {}): Promise<ResolvedSnapshot> {
+export async function loadChain(links: Uint8Array[], options: DecodeOptions = {}): Promise<ResolvedSnapshot> {
   const decoded: DecodedSnapshot[] = [];
   for (const bytes of links) decoded.push(await decodeSnapshot(bytes, options));
   return resolveChain(decoded);

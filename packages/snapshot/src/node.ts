@@ -3,13 +3,14 @@
  * zlib compression and following an incremental chain through files. Everything else in
  * this package runs in a browser too.
  */
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { sameBytes, toHex } from './checksum';
 import type { Codec } from './codec';
-import { CorruptSnapshotError, MissingBaseError, SnapshotError } from './errors';
+import { FORMAT_BOUNDS, SnapshotBounds } from './bounds';
+import { CorruptSnapshotError, InvalidSnapshotError, MissingBaseError, SnapshotError } from './errors';
 import { DecodedSnapshot, ResolvedSnapshot, decodeSnapshot, resolveChain } from './snapshot';
 
 /** The same deflate format as CompressionStream('deflate'), at zlib's speed (level 1: snapshots are large, time matters). */
@@ -123,41 +124,83 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   syncDirectory(dirname(path));
 }
 
-export async function readSnapshotFile(path: string, codec: Codec = zlibCodec): Promise<DecodedSnapshot> {
-  let bytes: Uint8Array;
+/**
+ * Reads a snapshot file without trusting what sits at the path: opened non-blocking (a FIFO
+ * cannot hang the read), it must be a regular file (not a device such as /dev/zero) no
+ * larger than a snapshot within `bounds` can be; `noFollow` refuses a symlink.
+ */
+function readSnapshotBytes(path: string, bounds: SnapshotBounds, noFollow: boolean): Uint8Array {
+  const maxBytes = bounds.maxDecodedLength + Math.ceil(bounds.maxDecodedLength / 64) + 4096; // deflate may grow a body slightly
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
-    throw new SnapshotError(`cannot read snapshot ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new InvalidSnapshotError(`snapshot ${path} is a symbolic link: a base named by a snapshot must be a plain file`);
+    throw new SnapshotError(`cannot read snapshot ${path}: ${code ?? (e as Error).message}`);
   }
-  return decodeSnapshot(bytes, { codec });
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InvalidSnapshotError(`snapshot ${path} is not a regular file`);
+    if (st.size > maxBytes) throw new InvalidSnapshotError(`snapshot ${path} is ${st.size} bytes, more than a snapshot of this module can be (${maxBytes})`);
+    const bytes = new Uint8Array(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = readSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === bytes.length ? bytes : bytes.subarray(0, at);
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    throw new SnapshotError(`cannot read snapshot ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** meta key under which an incremental snapshot records its base's file (relative to its own directory, or absolute): a hint, the id decides. */
+export async function readSnapshotFile(path: string, codec: Codec = zlibCodec, bounds: SnapshotBounds = FORMAT_BOUNDS): Promise<DecodedSnapshot> {
+  return decodeSnapshot(readSnapshotBytes(path, bounds, false), { codec, bounds });
+}
+
+/** meta key under which an incremental snapshot records its base's file name (beside it): a hint, the id decides. */
 export const BASE_FILE_META = 'baseFile';
+
+/** A base file hint is followed only as a plain name in the snapshot's own directory. */
+function isPlainName(hint: string): boolean {
+  return hint.length > 0 && hint.length <= 255 && hint !== '.' && hint !== '..' && !/[/\\\0]/.test(hint);
+}
 
 /**
  * Loads `path` and, while the snapshot is incremental, its bases: first among `bases`
- * (any order), then by the file name each link recorded, checked by id.
+ * (any order), then by the file name each link recorded beside it, checked by id. The
+ * recorded name is untrusted: only a plain name in the same directory, never through a
+ * symlink, and only a regular file of bounded size. Pass snapshotBounds(module) to restore.
  */
-export async function loadChainFromFiles(path: string, bases: string[] = [], codec: Codec = zlibCodec): Promise<ResolvedSnapshot> {
-  const candidates = await Promise.all(bases.map((b) => readSnapshotFile(b, codec)));
-  const chain: DecodedSnapshot[] = [await readSnapshotFile(path, codec)];
-  let dir = dirname(path);
+export async function loadChainFromFiles(path: string, bases: string[] = [], codec: Codec = zlibCodec, bounds: SnapshotBounds = FORMAT_BOUNDS): Promise<ResolvedSnapshot> {
+  const candidates = await Promise.all(bases.map((b) => readSnapshotFile(b, codec, bounds)));
+  const chain: DecodedSnapshot[] = [await readSnapshotFile(path, codec, bounds)];
+  const dir = dirname(path);
   while (chain[0].header.incremental) {
     const want = chain[0].header.baseId;
     let base = candidates.find((c) => sameBytes(c.id, want));
     const hint = chain[0].meta[BASE_FILE_META];
     let looked = '';
-    if (!base && typeof hint === 'string') {
-      const file = isAbsolute(hint) ? hint : join(dir, hint);
-      try {
-        const found = await readSnapshotFile(file, codec);
-        if (sameBytes(found.id, want)) base = found;
-        else looked = `${file} is another snapshot (${toHex(found.id).slice(0, 12)})`;
-        dir = dirname(file);
-      } catch (e) {
-        looked = `looked for ${file}: ${e instanceof SnapshotError ? e.message.replace(/^cannot read snapshot \S+: /, '') : String(e)}`;
+    if (!base && hint !== undefined) {
+      if (typeof hint !== 'string' || !isPlainName(hint)) {
+        throw new InvalidSnapshotError(`snapshot names its base as '${String(hint).slice(0, 100)}', which is not a plain file name beside it (pass the base with --base)`);
+      }
+      const file = join(dir, hint);
+      if (!existsSync(file)) looked = `looked for ${file}: ENOENT`;
+      else {
+        const bytes = readSnapshotBytes(file, bounds, true); // a FIFO, device, symlink or huge file: refused here
+        try {
+          const found = await decodeSnapshot(bytes, { codec, bounds });
+          if (sameBytes(found.id, want)) base = found;
+          else looked = `${file} is another snapshot (${toHex(found.id).slice(0, 12)})`;
+        } catch (e) {
+          looked = `looked for ${file}: ${e instanceof SnapshotError ? e.message : String(e)}`;
+        }
       }
     }
     if (!base && looked) {

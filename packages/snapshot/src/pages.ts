@@ -54,6 +54,8 @@ export function checkStoredMemory(m: StoredMemory, what: string): void {
   if (m.indices.length !== m.data.length) throw bad('page index and page data counts differ');
   const ascending = (list: Uint32Array) => list.every((p, i) => p < m.pages && (i === 0 || list[i - 1] < p));
   if (!ascending(m.indices) || !ascending(m.zeroed)) throw bad('page indices out of order or out of range');
+  const stored = new Set(m.indices);
+  if (m.zeroed.some((p) => stored.has(p))) throw bad('a page is both stored and zeroed');
   if (m.data.some((d) => d.length !== PAGE)) throw bad('a stored page is not 64 KiB');
 }
 

@@ -4,6 +4,7 @@
  * bounded so that a damaged snapshot cannot make the loader allocate without limit.
  */
 import { z } from 'zod';
+import { MAX_EXTERNS, MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES } from '@mvvm/interpreter';
 
 /** A byte string; checked by tag, not instanceof (cbor-x may hand out a Buffer from another realm). */
 const bytes = z.custom<Uint8Array>(
@@ -16,7 +17,7 @@ const u32 = int(0, 0xffffffff);
 const i32 = int(-0x80000000, 0x7fffffff);
 
 export const storedMemorySchema = z.object({
-  pages: int(0, 65536),
+  pages: int(0, MAX_PAGES),
   max: u32.nullable(),
   indices: words,
   data: z.array(bytes),
@@ -27,17 +28,17 @@ export const machineBodySchema = z.object({
   version: u32,
   translatorVersion: u32,
   moduleFingerprint: z.string().max(256),
-  limits: z.object({ stackSlots: int(1, 1 << 24), maxCallDepth: int(1, 1 << 20) }),
+  limits: z.object({ stackSlots: int(1, MAX_LIMITS.stackSlots), maxCallDepth: int(1, MAX_LIMITS.maxCallDepth) }),
   memories: z.array(storedMemorySchema).max(1024),
   tables: z
-    .array(z.object({ elemType: z.enum(['funcref', 'externref']), size: int(0, 10_000_000), max: u32.nullable(), elements: words }))
+    .array(z.object({ elemType: z.enum(['funcref', 'externref']), size: int(0, MAX_TABLE_ENTRIES), max: u32.nullable(), elements: words }))
     .max(100_000),
   globals: words,
   /** The upper halves of v128 globals (state version 2); absent when the module has none. */
   globalsHigh: words.optional(),
   droppedElems: z.array(u32),
   droppedDatas: z.array(u32),
-  externs: z.array(z.unknown()),
+  externs: z.array(z.unknown()).max(MAX_EXTERNS),
   /** Canonical NaNs (Machine option `deterministic`); absent in snapshots that predate it. */
   deterministic: z.boolean().optional(),
   thread: z.object({

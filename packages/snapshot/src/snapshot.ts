@@ -17,11 +17,13 @@ import {
   TruncatedSnapshotError,
   WrongModuleError,
 } from './errors';
+import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds } from './bounds';
 import { FORMAT_VERSION, Header, decodeHeader, encodeHeader } from './header';
 import type { Body } from './schema';
 
 export const PRODUCER = 'mvvm-ts/0.1.0';
 const NO_BASE = new Uint8Array(32);
+const short = (id: Uint8Array) => toHex(id).slice(0, 16);
 
 let cbor: Promise<{ encoder: Encoder; decoder: Decoder }> | undefined;
 /**
@@ -120,8 +122,26 @@ export function readHeader(bytes: Uint8Array): Header {
  * Checks and decodes one snapshot. Throws a SnapshotError subclass for every kind of bad
  * input; returns data only, never a machine.
  */
-export async function decodeSnapshot(bytes: Uint8Array, options: { codec?: Codec } = {}): Promise<DecodedSnapshot> {
+export interface DecodeOptions {
+  codec?: Codec;
+  /**
+   * What the body may hold: snapshotBounds(moduleBytes) when the module is known (always,
+   * to restore); without it only the format's caps apply (FORMAT_BOUNDS).
+   */
+  bounds?: SnapshotBounds;
+}
+
+export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedSnapshot> {
   const { header, length } = decodeHeader(bytes);
+  const bounds = options.bounds ?? FORMAT_BOUNDS;
+  if (bounds.moduleHash && !sameBytes(bounds.moduleHash, header.moduleHash)) {
+    throw new WrongModuleError(`the snapshot belongs to another module (sha256 ${short(header.moduleHash)}…, this module is ${short(bounds.moduleHash)}…)`);
+  }
+  // Before anything is read or inflated: the header's decoded length is only a claim.
+  if (header.decodedLength > bounds.maxDecodedLength) {
+    throw new InvalidSnapshotError(`snapshot body claims ${header.decodedLength} bytes decoded, more than a snapshot of this module can hold (${bounds.maxDecodedLength})`);
+  }
+  if (!header.compressed && header.decodedLength !== header.storedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
   const end = length + header.storedLength;
   if (bytes.length < end) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes of ${end}`);
   if (bytes.length > end) throw new CorruptSnapshotError(`snapshot has ${bytes.length - end} unexpected trailing bytes`);
@@ -143,6 +163,10 @@ export async function decodeSnapshot(bytes: Uint8Array, options: { codec?: Codec
     const issue = parsed.error.issues[0];
     throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
   }
+  checkBodyBounds(parsed.data.machine, bounds);
+  if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
+    throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
+  }
   return {
     id: await sha256(bytes.subarray(0, length)),
     header,
@@ -151,8 +175,6 @@ export async function decodeSnapshot(bytes: Uint8Array, options: { codec?: Codec
     meta: parsed.data.meta,
   };
 }
-
-const short = (id: Uint8Array) => toHex(id).slice(0, 16);
 
 /**
  * Resolves a chain (the full snapshot first, then each incremental one in order) into

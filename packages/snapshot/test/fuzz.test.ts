@@ -9,10 +9,10 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { Machine } from '@mvvm/interpreter';
-import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine, sha256 } from '@mvvm/snapshot';
-import { decodeHeader, encodeHeader } from '../src/header';
+import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine } from '@mvvm/snapshot';
+import { decodeHeader } from '../src/header';
 import { zlibCodec } from '@mvvm/snapshot/node';
-import { PAGES_WASM, rng, startedAt } from './helpers';
+import { PAGES_WASM, bodySlots, reseal, rng, startedAt } from './helpers';
 
 type Outcome = { refused: string } | { machine: Machine };
 
@@ -66,22 +66,6 @@ function damage(bytes: Uint8Array, random: () => number): Uint8Array {
   }
 }
 
-/** Every value in a decoded body with a way to replace it (page contents excluded: any bytes are valid there). */
-function slots(node: unknown, out: Array<{ get: () => unknown; set: (v: unknown) => void; drop: () => void }>): typeof out {
-  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return out;
-  const container = node as Record<string, unknown>;
-  for (const key of Object.keys(container)) {
-    const isArray = Array.isArray(container);
-    out.push({
-      get: () => container[key],
-      set: (v) => (container[key] = v),
-      drop: () => (isArray ? (container as unknown as unknown[]).splice(Number(key), 1) : delete container[key]),
-    });
-    if (key !== 'data') slots(container[key], out);
-  }
-  return out;
-}
-
 const WEIRD = [-1, 0, 1, 2 ** 31, 2 ** 32 + 5, -(2 ** 31) - 1, 1e300, 0.5, NaN, '', 'x', null, true, [], {}, new Uint8Array(3), new Uint8Array(65536)];
 
 /** Alters one value of the decoded body (or its raw bytes) and recomputes every checksum, as a buggy writer would. */
@@ -95,7 +79,7 @@ async function resealed(bytes: Uint8Array, random: () => number): Promise<Uint8A
     body = Uint8Array.from([...body, ...plain.subarray(4096)]);
   } else {
     const tree = new Decoder({ mapsAsObjects: true }).decode(plain);
-    const all = slots(tree, []);
+    const all = bodySlots(tree);
     const slot = all[Math.floor(random() * all.length)];
     const old = slot.get();
     const r = random();
@@ -105,11 +89,7 @@ async function resealed(bytes: Uint8Array, random: () => number): Promise<Uint8A
     else slot.set(WEIRD[Math.floor(random() * WEIRD.length)]);
     body = encoder.encode(tree);
   }
-  const head = encodeHeader({ ...header, compressed: false, bodyHash: await sha256(body), storedLength: body.length, decodedLength: body.length });
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+  return reseal(bytes, body);
 }
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 

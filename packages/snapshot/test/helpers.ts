@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine, MachineState } from '@mvvm/interpreter';
+import { sha256 } from '@mvvm/snapshot';
+import { decodeHeader, encodeHeader } from '../src/header';
 
 /** A plain Uint8Array copy: Buffer#slice shares memory, which a test that alters a copy must not. */
 export const PAGES_WASM = new Uint8Array(readFileSync(join(__dirname, 'programs', 'pages.wasm')));
@@ -47,4 +49,36 @@ export function expectSameState(actual: MachineState, expected: MachineState): v
     expect(Buffer.compare(m.data, expected.memories[i].data)).toBe(0);
   });
   expect({ ...actual, memories: [] }).toEqual({ ...expected, memories: [] });
+}
+
+/** One value of a decoded body, with its path and a way to replace or remove it. */
+export type BodySlot = { path: string; inList: boolean; get: () => unknown; set: (v: unknown) => void; drop: () => void };
+
+/** Every value in a decoded body (memory page contents excluded: any bytes are valid there). */
+export function bodySlots(node: unknown, path = '', out: BodySlot[] = []): BodySlot[] {
+  if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return out;
+  const container = node as Record<string, unknown>;
+  for (const key of Object.keys(container)) {
+    const isArray = Array.isArray(container);
+    const here = `${path}.${key}`;
+    out.push({
+      path: here,
+      inList: isArray,
+      get: () => container[key],
+      set: (v) => (container[key] = v),
+      drop: () => (isArray ? (container as unknown as unknown[]).splice(Number(key), 1) : delete container[key]),
+    });
+    if (key !== 'data') bodySlots(container[key], here, out);
+  }
+  return out;
+}
+
+/** `snapshot`'s header over a new (uncompressed) body, every checksum recomputed: what a buggy or hostile writer makes. */
+export async function reseal(snapshot: Uint8Array, body: Uint8Array): Promise<Uint8Array> {
+  const { header } = decodeHeader(snapshot);
+  const head = encodeHeader({ ...header, compressed: false, bodyHash: await sha256(body), storedLength: body.length, decodedLength: body.length });
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
 }

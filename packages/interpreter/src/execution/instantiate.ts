@@ -9,6 +9,7 @@ import {
   CompiledModule,
   FunctionInstance,
   HostFunction,
+  MAX_TABLE_ENTRIES,
   MemoryInstance,
   ModuleInstance,
   TableInstance,
@@ -66,6 +67,11 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
   const memAddrs: number[] = [];
   const globalAddrs: number[] = [];
 
+  m.tables.forEach((t, i) => {
+    if (t.limits.min > MAX_TABLE_ENTRIES) {
+      throw new LinkError(`table ${i}: minimum size ${t.limits.min} is above this runtime's limit of ${MAX_TABLE_ENTRIES} entries`);
+    }
+  });
   let fi = 0;
   for (const imp of m.imports) {
     const value = imports[imp.module]?.[imp.name];
@@ -76,7 +82,9 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
       if (desc.kind !== 'func') throw new LinkError(`incompatible import type: ${where} is a function, expected a ${desc.kind}`);
       const expected = m.types[desc.typeIndex];
       if (!sameFuncType(value.type, expected)) throw new LinkError(`incompatible import type: ${where} has the wrong signature`);
-      funcAddrs[fi++] = store.addHostFunction(value);
+      // Each import its own address, even when one host function fills several: a snapshot
+      // names functions by address, so an address must always mean the same import.
+      funcAddrs[fi++] = store.addFunction(new FunctionInstance(value.type, store.typeId(value.type), null, null, value));
       continue;
     }
     if (value.store !== store) throw new LinkError(`cannot link ${where}: it belongs to another store`);

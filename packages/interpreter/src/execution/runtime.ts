@@ -7,6 +7,12 @@ import { LO } from './layout';
 export const PAGE_SIZE = 65536;
 /** Memories may grow to the spec's 4 GiB unless the module says less. */
 export const MAX_PAGES = 65536;
+/**
+ * The most entries a table may hold in this runtime: a table whose minimum is above it does
+ * not instantiate (LinkError), table.grow past it fails, and a snapshot cannot ask for more.
+ * One limit for all three, so that every table a program can have can also be restored.
+ */
+export const MAX_TABLE_ENTRIES = 10_000_000;
 
 /** A module decoded and validated once, its functions translated on first call; instances share it. */
 export interface CompiledModule {
@@ -155,7 +161,7 @@ export class TableInstance {
     const limit = this.max ?? 0xffffffff;
     if (delta > limit - old) return -1;
     const size = old + delta;
-    if (size > 10_000_000) return -1; // a sane host limit: fail the grow, as the spec allows
+    if (size > MAX_TABLE_ENTRIES) return -1; // the host limit: fail the grow, as the spec allows
     if (size > this.elements.length) {
       const next = new Int32Array(Math.max(size, this.elements.length * 2));
       next.set(this.elements.subarray(0, old));

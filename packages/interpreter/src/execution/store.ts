@@ -4,7 +4,6 @@ import {
   DataInstance,
   ElemInstance,
   FunctionInstance,
-  HostFunction,
   MemoryInstance,
   ModuleInstance,
   TableInstance,
@@ -32,8 +31,6 @@ export class Store {
   private readonly externIds = new Map<unknown, number>();
   private readonly typeIds = new Map<string, number>();
   private readonly funcRefs = new Map<number, FuncRef>();
-  /** Host functions already given an address here (imported twice = one function). */
-  readonly hostAddrs = new Map<HostFunction, number>();
   readonly thread: Thread;
   /** The JS tier (execution/js-tier.ts): 0 off (interpreter only), 1 hot functions, 2 every function. */
   tier: 0 | 1 | 2 = 0;
@@ -56,15 +53,6 @@ export class Store {
   addFunction(f: FunctionInstance): number {
     this.functions.push(f);
     return this.functions.length - 1;
-  }
-
-  addHostFunction(h: HostFunction): number {
-    let addr = this.hostAddrs.get(h);
-    if (addr === undefined) {
-      addr = this.addFunction(new FunctionInstance(h.type, this.typeId(h.type), null, null, h));
-      this.hostAddrs.set(h, addr);
-    }
-    return addr;
   }
 
   addTable(t: TableInstance): number {

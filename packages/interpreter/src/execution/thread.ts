@@ -15,6 +15,13 @@ export interface ThreadLimits {
 }
 
 export const DEFAULT_LIMITS: ThreadLimits = { stackSlots: 1 << 20, maxCallDepth: 20000 };
+/**
+ * The largest limits a thread may have (128 MiB of stack, 12 MiB of frames): what a
+ * snapshot's `limits` are checked against before the stack is allocated.
+ */
+export const MAX_LIMITS: ThreadLimits = { stackSlots: 1 << 24, maxCallDepth: 1 << 20 };
+/** Host functions calling back into wasm (wasm -> host -> invoke -> wasm ...) nest at most this deep. */
+export const MAX_HOST_NESTING = 128;
 
 /**
  * The execution state of one invocation: registers, the value stack (locals and operands

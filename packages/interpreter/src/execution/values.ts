@@ -96,6 +96,8 @@ export function jsToSlot(store: Store, words: Int32Array, at: number, t: ValType
       return;
     case ValType.I64: {
       if (typeof v !== 'bigint' && typeof v !== 'number') throw new TypeError(`i64 value must be a bigint, got ${typeof v}`);
+      // The JS API's ToBigInt64 raises a TypeError for what is not a bigint; integer numbers are a convenience here.
+      if (typeof v === 'number' && !Number.isInteger(v)) throw new TypeError(`i64 value must be a bigint or an integer, got ${v}`);
       const big = BigInt.asIntN(64, BigInt(v));
       words[at] = Number(BigInt.asIntN(32, big));
       words[at + HI] = Number(big >> 32n);

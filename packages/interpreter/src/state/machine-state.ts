@@ -18,10 +18,10 @@ import { evalConst } from '../execution/instantiate';
 import { HI, LO } from '../execution/layout';
 import { ModuleInstance, globalWordIndex } from '../execution/runtime';
 import type { Store } from '../execution/store';
-import { FRAME_WORDS, RETURN_TO_HOST, ThreadLimits, ThreadStatus } from '../execution/thread';
+import { FRAME_WORDS, ThreadLimits, ThreadStatus } from '../execution/thread';
 import { ValType } from '../syntax/types';
 import { TRANSLATOR_VERSION } from '../translation/opcodes';
-import type { CompiledFunction } from '../translation/translator';
+import { checkLimits, checkMachineState } from './check-state';
 
 /**
  * 2: SIMD. A v128 takes two value slots on the stack (its bytes 0..7 in the first slot's
@@ -164,81 +164,32 @@ function relativePc(store: Store, funcAddr: number, pc: number): number {
   return cf && cf.entry >= 0 ? pc - cf.entry : pc;
 }
 
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new RestoreError(`invalid machine state: ${message}`);
-}
-
-/** Typed-array checks by tag, not instanceof: a structured clone may come from another realm. */
-const isTyped = (v: unknown, tag: 'Int32Array' | 'Uint8Array'): boolean =>
-  ArrayBuffer.isView(v) && Object.prototype.toString.call(v) === `[object ${tag}]`;
-
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
 /**
  * Loads `state` into a freshly instantiated (uninitialized) store. Checks everything
- * first and writes nothing until all checks pass, so a bad state leaves no half-restored
- * machine behind.
+ * first (check-state.ts) and writes nothing until all checks pass, so a bad state leaves
+ * no half-restored machine behind.
  */
 export function restoreState(store: Store, instance: ModuleInstance, state: MachineState): void {
-  check(state !== null && typeof state === 'object', 'not an object');
-  check(READABLE_STATE_VERSIONS.includes(state.version), `state version ${state.version}, this runtime reads ${READABLE_STATE_VERSIONS.join(', ')}`);
-  check(state.translatorVersion === TRANSLATOR_VERSION, `translator version ${state.translatorVersion}, this runtime has ${TRANSLATOR_VERSION}`);
+  const fail = (message: string) => new RestoreError(`invalid machine state: ${message}`);
+  if (state === null || typeof state !== 'object') throw fail('not an object');
+  if (!READABLE_STATE_VERSIONS.includes(state.version)) {
+    throw fail(`state version ${String(state.version)}, this runtime reads ${READABLE_STATE_VERSIONS.join(', ')}`);
+  }
+  if (state.translatorVersion !== TRANSLATOR_VERSION) {
+    throw fail(`translator version ${String(state.translatorVersion)}, this runtime has ${TRANSLATOR_VERSION}`);
+  }
   const fingerprint = moduleFingerprint(instance.compiled.module.bytes);
   if (state.moduleFingerprint !== fingerprint) {
-    throw new RestoreError(`the state belongs to another module (fingerprint ${state.moduleFingerprint}, module is ${fingerprint})`);
+    throw new RestoreError(`the state belongs to another module (fingerprint ${String(state.moduleFingerprint)}, module is ${fingerprint})`);
   }
+  const limits = checkLimits(state);
+  if (limits.stackSlots !== store.thread.stackWords / 2 || limits.maxCallDepth !== store.thread.maxCallDepth) {
+    throw fail("'limits' differ from the store's: restore into a store made with the state's limits");
+  }
+  checkMachineState(store, instance, state as unknown as Record<string, unknown>);
   const t = store.thread;
-  check(Array.isArray(state.memories) && state.memories.length === store.memories.length, 'memory count differs');
-  state.memories.forEach((m, i) => {
-    check(isInt(m.pages, 0, 65536) && isTyped(m.data, 'Uint8Array') && m.data.length === m.pages * 65536, `memory ${i} size`);
-    check(m.max === store.memories[i].max || (m.max == null && store.memories[i].max === undefined), `memory ${i} maximum differs`);
-  });
-  check(Array.isArray(state.tables) && state.tables.length === store.tables.length, 'table count differs');
-  const nFuncs = store.functions.length;
-  state.tables.forEach((tb, i) => {
-    check(isTyped(tb.elements, 'Int32Array') && isInt(tb.size, 0, 1e7) && tb.elements.length === tb.size, `table ${i} size`);
-    const isFunc = store.tables[i].elemType === ValType.FuncRef;
-    check((tb.elemType === 'funcref') === isFunc, `table ${i} element type differs`);
-    if (isFunc) for (const r of tb.elements) check(r >= 0 && r <= nFuncs, `table ${i} holds an unknown function`);
-  });
-  check(isTyped(state.globals, 'Int32Array') && state.globals.length === 2 * store.globalTypes.length, 'global count differs');
-  const hasV128Global = store.globalTypes.some((g) => g.valType === ValType.V128);
-  check(
-    state.globalsHigh === undefined ? !hasV128Global : state.version >= 2 && hasV128Global && isTyped(state.globalsHigh, 'Int32Array') && state.globalsHigh.length === state.globals.length,
-    'v128 globals',
-  );
-  check(Array.isArray(state.droppedElems) && state.droppedElems.every((a) => isInt(a, 0, store.elems.length - 1)), 'dropped element segments');
-  check(Array.isArray(state.droppedDatas) && state.droppedDatas.every((a) => isInt(a, 0, store.datas.length - 1)), 'dropped data segments');
-  check(Array.isArray(state.externs), 'externs');
-  check(state.deterministic === undefined || typeof state.deterministic === 'boolean', 'deterministic');
-
   const th = state.thread;
-  check(th !== null && typeof th === 'object', 'thread missing');
-  check(['idle', 'running', 'suspended', 'done', 'trapped'].includes(th.status), `thread status '${th.status}'`);
-  check(isInt(th.instructionCount, 0, Number.MAX_SAFE_INTEGER), 'instruction count');
-  const stackSlots = t.stackWords / 2;
-  check(isTyped(th.stack, 'Int32Array') && isInt(th.sp, 0, stackSlots) && th.stack.length === 2 * th.sp, 'stack');
-  check(isInt(th.fp, 0, th.sp), 'frame pointer');
-  check(isTyped(th.frames, 'Int32Array') && th.frames.length % FRAME_WORDS === 0 && th.frames.length / FRAME_WORDS <= t.maxCallDepth, 'frames');
-  check(isInt(th.entryFuncAddr, -1, nFuncs - 1), 'entry function');
   const active = th.status === 'running' || th.status === 'suspended';
-  if (active) {
-    check(isInt(th.funcAddr, 0, nFuncs - 1), 'current function');
-    const current = store.functions[th.funcAddr];
-    if (current.compiled !== null) {
-      const onInstruction = pcChecker(instance);
-      check(th.frames.length >= FRAME_WORDS && th.frames[0] === RETURN_TO_HOST, 'outermost frame');
-      check(onInstruction(th.funcAddr, th.pc), 'pc is not on an instruction of the current function');
-      check(th.sp - th.fp >= current.compiled.numLocals, 'current frame is smaller than its locals');
-      for (let i = FRAME_WORDS; i < th.frames.length; i += FRAME_WORDS) {
-        const [pc, fp, addr] = [th.frames[i], th.frames[i + 1], th.frames[i + 2]];
-        check(isInt(addr, 0, nFuncs - 1) && store.functions[addr].compiled !== null, `frame ${i / FRAME_WORDS} function`);
-        check(onInstruction(addr, pc), `frame ${i / FRAME_WORDS}: return pc is not on an instruction of its function`);
-        check(isInt(fp, 0, th.fp), `frame ${i / FRAME_WORDS} fp`);
-      }
-    }
-  }
 
   // Every check passed: write.
   state.memories.forEach((m, i) => {
@@ -277,26 +228,6 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   }
   t.frameTop = th.frames.length;
   pairsToSlots(th.stack, t.s32, LO);
-}
-
-/**
- * `(funcAddr, pc) => boolean`: is pc (an offset from the function's entry) the first word of
- * an instruction of that function of the instance? A pc in the middle of an instruction, or
- * past the function's end, would run garbage. Translates the functions it is asked about:
- * the restored stack needs their code.
- */
-function pcChecker(instance: ModuleInstance): (funcAddr: number, pc: number) => boolean {
-  const { functions, code } = instance.compiled;
-  const byAddr = new Map<number, CompiledFunction>();
-  const imported = instance.funcAddrs.length - functions.length;
-  functions.forEach((f, i) => byAddr.set(instance.funcAddrs[imported + i], f));
-  return (funcAddr, pc) => {
-    const f = byAddr.get(funcAddr);
-    if (f === undefined) return false;
-    code.translate(f);
-    const at = f.entry + pc;
-    return isInt(pc, 0, f.end - f.entry - 1) && (pc === 0 || code.ordinals[at] !== code.ordinals[at - 1]);
-  };
 }
 
 /** Segments hold constant data derived from the module: recompute the ones not dropped. */

@@ -205,3 +205,17 @@ export function countImports(m: Module): ImportCounts {
   }
   return c;
 }
+
+/** The module's memory, table and global types in index order (imported ones first). */
+export function entityTypes(m: Module): { memories: MemoryType[]; tables: TableType[]; globals: GlobalType[] } {
+  const out = { memories: [] as MemoryType[], tables: [] as TableType[], globals: [] as GlobalType[] };
+  for (const imp of m.imports) {
+    if (imp.desc.kind === 'memory') out.memories.push(imp.desc.type);
+    else if (imp.desc.kind === 'table') out.tables.push(imp.desc.type);
+    else if (imp.desc.kind === 'global') out.globals.push(imp.desc.type);
+  }
+  out.memories.push(...m.memories);
+  out.tables.push(...m.tables);
+  out.globals.push(...m.globals.map((g) => g.type));
+  return out;
+}

@@ -97,6 +97,12 @@ export class FunctionTranslator {
     private readonly out: CodeBuilder,
     private readonly funcIndex: number,
     recordOffsets = false,
+    /**
+     * Told, for every wasm instruction that emits code, where its code starts and the
+     * operand types below it (the restore-time check of a machine state uses it; the
+     * translation for running passes none).
+     */
+    private readonly onInstruction?: (at: number, operands: readonly ValType[] | null) => void,
   ) {
     this.marks = recordOffsets ? markScratch : null;
     this.v = new CodeValidator(funcIndex);
@@ -120,7 +126,15 @@ export class FunctionTranslator {
       if (this.r.eof) throw new MalformedError('unexpected end of function body', this.r.pos);
       this.v.offset = this.r.pos;
       if (this.marks !== null) this.mark();
-      this.instruction(this.r.u8());
+      if (this.onInstruction === undefined) this.instruction(this.r.u8());
+      else {
+        const at = this.out.length;
+        // Code emitted in an unreachable stretch (an `end` reached only by branches) runs at
+        // the label's height, not at what the validator holds there: unknown.
+        const operands = this.v.top.unreachable ? null : (this.v.vals.slice() as ValType[]);
+        this.instruction(this.r.u8());
+        if (this.out.length > at) this.onInstruction(at, operands);
+      }
     }
     if (!this.r.eof) throw new MalformedError('operators remaining after end of function', this.r.pos);
     return {
@@ -136,6 +150,11 @@ export class FunctionTranslator {
       heat: 0,
       jit: null,
     };
+  }
+
+  /** The types of the function's locals (params first). */
+  get locals(): readonly ValType[] {
+    return this.localTypes;
   }
 
   private mark(): void {

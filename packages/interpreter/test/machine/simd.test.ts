@@ -16,7 +16,7 @@ const program = (name: string) => readFileSync(join(__dirname, '../programs/simd
 const simdWat = async (text: string): Promise<Uint8Array> => assemble(await loadWabt(), text, { ...WABT_FEATURES, simd: true });
 
 async function v8Run(bytes: Uint8Array, n: number): Promise<{ result: number; memory: Uint8Array }> {
-  const { instance } = await WebAssembly.instantiate(bytes, {});
+  const instance = await WebAssembly.instantiate(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {});
   const result = (instance.exports.run as (n: number) => number)(n);
   return { result: result, memory: new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer).slice() };
 }

@@ -1,0 +1,103 @@
+/**
+ * What a snapshot body may hold, derived from the module it is for (or, without one, from
+ * the format's own caps), and the check of a decoded body against it. It runs on the
+ * decoded CBOR, before any memory or table is built from it, and the decoded length in the
+ * header is checked against `maxDecodedLength` before the body is inflated: a small file
+ * cannot make the loader allocate more than the module could ever use.
+ */
+import { MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES, ValType, decodeModule, entityTypes } from '@mvvm/interpreter';
+import { sha256 } from './checksum';
+import { InvalidSnapshotError } from './errors';
+import { PAGE } from './pages';
+import type { MachineBody } from './schema';
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+export interface SnapshotBounds {
+  /** SHA-256 of the module: a snapshot of another module is refused first. Absent: any module. */
+  moduleHash?: Uint8Array;
+  /** Per memory: pages allowed and the declared maximum (null: none). Absent: any count. */
+  memories?: Array<Range & { declared: number | null }>;
+  tables?: Array<Range & { declared: number | null; elemType: 'funcref' | 'externref' }>;
+  globals?: number;
+  /** Pages of all memories together, tables entries of all tables together. */
+  totalPages: number;
+  totalEntries: number;
+  /** Largest decoded (inflated) body that can hold a state within these bounds. */
+  maxDecodedLength: number;
+}
+
+/** Room for everything not sized by the module: WASI state, meta, externs, CBOR framing. */
+const OTHER_BYTES = 64 << 20;
+/** Per stored page beside its 64 KiB: byte-string head, index and zeroed-list entries. */
+const PAGE_OVERHEAD = 16;
+/** Thread stack and frames at the largest limits a state may ask for. */
+const THREAD_BYTES = 8 * MAX_LIMITS.stackSlots + 4 * 3 * (MAX_LIMITS.maxCallDepth + 1);
+
+function decodedLimit(pages: number, entries: number, globals: number): number {
+  return OTHER_BYTES + THREAD_BYTES + pages * (PAGE + PAGE_OVERHEAD) + 4 * entries + 8 * globals;
+}
+
+/** The format's caps, for reading a snapshot without its module (`inspect`): at most 4 GiB of memory in all. */
+export const FORMAT_BOUNDS: SnapshotBounds = {
+  totalPages: MAX_PAGES,
+  totalEntries: MAX_TABLE_ENTRIES,
+  maxDecodedLength: decodedLimit(MAX_PAGES, MAX_TABLE_ENTRIES, 1 << 20),
+};
+
+/** The bounds a snapshot of `moduleBytes` must stay within. Throws the interpreter's MalformedError for bytes that are no module. */
+export async function snapshotBounds(moduleBytes: Uint8Array): Promise<SnapshotBounds> {
+  const types = entityTypes(decodeModule(moduleBytes));
+  const memories = types.memories.map((m) => ({ min: m.limits.min, max: Math.min(m.limits.max ?? MAX_PAGES, MAX_PAGES), declared: m.limits.max ?? null }));
+  const tables = types.tables.map((t) => ({
+    min: t.limits.min,
+    max: Math.min(t.limits.max ?? MAX_TABLE_ENTRIES, MAX_TABLE_ENTRIES),
+    declared: t.limits.max ?? null,
+    elemType: t.elemType === ValType.FuncRef ? ('funcref' as const) : ('externref' as const),
+  }));
+  const totalPages = memories.reduce((n, m) => n + m.max, 0);
+  const totalEntries = tables.reduce((n, t) => n + t.max, 0);
+  return {
+    moduleHash: await sha256(moduleBytes),
+    memories,
+    tables,
+    globals: types.globals.length,
+    totalPages,
+    totalEntries,
+    maxDecodedLength: decodedLimit(totalPages, totalEntries, types.globals.length),
+  };
+}
+
+/** Refuses a decoded (schema-checked) machine body that holds more than `b` allows. Allocates nothing. */
+export function checkBodyBounds(body: MachineBody, b: SnapshotBounds): void {
+  const bad = (msg: string): never => {
+    throw new InvalidSnapshotError(`snapshot body: ${msg}`);
+  };
+  if (b.memories && body.memories.length !== b.memories.length) bad(`${body.memories.length} memories, the module has ${b.memories.length}`);
+  let pages = 0;
+  body.memories.forEach((m, i) => {
+    const want = b.memories?.[i];
+    if (want && (m.pages < want.min || m.pages > want.max)) bad(`memory ${i} has ${m.pages} pages, the module allows ${want.min} to ${want.max}`);
+    if (want && m.max !== want.declared) bad(`memory ${i}: maximum ${m.max} differs from the module's ${want.declared}`);
+    if (m.data.length > m.pages) bad(`memory ${i} stores ${m.data.length} pages of ${m.pages}`);
+    pages += m.pages;
+  });
+  if (pages > b.totalPages) bad(`${pages} pages of memory in all, at most ${b.totalPages}`);
+  if (b.tables && body.tables.length !== b.tables.length) bad(`${body.tables.length} tables, the module has ${b.tables.length}`);
+  let entries = 0;
+  body.tables.forEach((t, i) => {
+    const want = b.tables?.[i];
+    if (want && (t.size < want.min || t.size > want.max)) bad(`table ${i} has ${t.size} entries, the module allows ${want.min} to ${want.max}`);
+    if (want && (t.max !== want.declared || t.elemType !== want.elemType)) bad(`table ${i}: type or maximum differs from the module's`);
+    if (t.elements.length !== 4 * t.size) bad(`table ${i}: elements do not match its size ${t.size}`);
+    entries += t.size;
+  });
+  if (entries > b.totalEntries) bad(`${entries} table entries in all, at most ${b.totalEntries}`);
+  if (b.globals !== undefined && body.globals.length !== 8 * b.globals) bad(`globals hold ${body.globals.length / 8} values, the module has ${b.globals}`);
+  const { stack, frames } = body.thread;
+  if (stack.length > 8 * body.limits.stackSlots) bad(`the stack holds more than its limit of ${body.limits.stackSlots} slots`);
+  if (frames.length > 12 * body.limits.maxCallDepth) bad(`more frames than the call depth limit ${body.limits.maxCallDepth}`);
+}
