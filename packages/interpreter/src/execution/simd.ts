@@ -76,6 +76,45 @@ export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, 
     s[sp + 3] = code[pc + 4];
     return sp + 4;
   }
+  // The commonest instructions of vectorised loops, straight on the stack's words.
+  switch (sub) {
+    case 0x00: { // v128.load
+      const a = (s[sp - 2] >>> 0) + (code[pc + 1] >>> 0);
+      if (a + 16 > mem!.byteLength) return -1;
+      const v = mem!.view;
+      s[sp - 2] = v.getInt32(a, true);
+      s[sp - 1] = v.getInt32(a + 4, true);
+      s[sp] = v.getInt32(a + 8, true);
+      s[sp + 1] = v.getInt32(a + 12, true);
+      return sp + 2;
+    }
+    case 0x0b: { // v128.store
+      const a = (s[sp - 6] >>> 0) + (code[pc + 1] >>> 0);
+      if (a + 16 > mem!.byteLength) return -1;
+      const v = mem!.view;
+      v.setInt32(a, s[sp - 4], true);
+      v.setInt32(a + 4, s[sp - 3], true);
+      v.setInt32(a + 8, s[sp - 2], true);
+      v.setInt32(a + 12, s[sp - 1], true);
+      mem!.dirty[a >>> 16] = 1;
+      mem!.dirty[(a + 15) >>> 16] = 1;
+      return sp - 6;
+    }
+    case 0x4e: s[sp - 8] &= s[sp - 4]; s[sp - 7] &= s[sp - 3]; s[sp - 6] &= s[sp - 2]; s[sp - 5] &= s[sp - 1]; return sp - 4; // v128.and
+    case 0x50: s[sp - 8] |= s[sp - 4]; s[sp - 7] |= s[sp - 3]; s[sp - 6] |= s[sp - 2]; s[sp - 5] |= s[sp - 1]; return sp - 4; // v128.or
+    case 0x51: s[sp - 8] ^= s[sp - 4]; s[sp - 7] ^= s[sp - 3]; s[sp - 6] ^= s[sp - 2]; s[sp - 5] ^= s[sp - 1]; return sp - 4; // v128.xor
+    case 0xae: s[sp - 8] += s[sp - 4]; s[sp - 7] += s[sp - 3]; s[sp - 6] += s[sp - 2]; s[sp - 5] += s[sp - 1]; return sp - 4; // i32x4.add
+    case 0xb1: s[sp - 8] -= s[sp - 4]; s[sp - 7] -= s[sp - 3]; s[sp - 6] -= s[sp - 2]; s[sp - 5] -= s[sp - 1]; return sp - 4; // i32x4.sub
+    case 0xb5: // i32x4.mul
+      s[sp - 8] = Math.imul(s[sp - 8], s[sp - 4]);
+      s[sp - 7] = Math.imul(s[sp - 7], s[sp - 3]);
+      s[sp - 6] = Math.imul(s[sp - 6], s[sp - 2]);
+      s[sp - 5] = Math.imul(s[sp - 5], s[sp - 1]);
+      return sp - 4;
+    case 0x11: case 0x13: // i32x4.splat, f32x4.splat (the f32's bits)
+      s[sp - 1] = s[sp] = s[sp + 1] = s[sp - 2];
+      return sp + 2;
+  }
   if (sub <= 0x0b || (sub >= 0x54 && sub <= 0x5d)) return memoryOp(op, sub, code, pc, s, sp, mem!);
   const nv = NUM_V[sub];
   const base = sp - 4 * nv - 2 * HAS_SCALAR[sub];
