@@ -68,7 +68,15 @@ let rhi = 0;
  */
 export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, sp: number, fp: number, mem: MemoryInstance | null, g32: Int32Array, gw: Int32Array): number {
   const sub = code[pc];
-  if (sub >= SIMD_INTERNAL) return v128Form(sub, code[pc + 1], s, sp, fp, g32, gw);
+  if (sub >= SIMD_INTERNAL) {
+    const at = fp + code[pc + 1];
+    switch (sub) {
+      case V128Form.LocalGet: s[sp] = s[at]; s[sp + 1] = s[at + 1]; s[sp + 2] = s[at + 2]; s[sp + 3] = s[at + 3]; return sp + 4;
+      case V128Form.LocalSet: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp - 4;
+      case V128Form.LocalTee: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp;
+    }
+    return v128Form(sub, code[pc + 1], s, sp, g32, gw);
+  }
   if (op === SIMD_CONST && sub === 0x0c) {
     s[sp] = code[pc + 1];
     s[sp + 1] = code[pc + 2];
@@ -135,18 +143,9 @@ export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, 
   return base + 2;
 }
 
-/** The v128 forms of local.get/set/tee, global.get/set, select and drop. */
-function v128Form(sub: number, imm: number, s: Int32Array, sp: number, fp: number, g32: Int32Array, gw: Int32Array): number {
+/** The v128 forms of global.get/set, select and drop (local.get/set/tee are in simdOp). */
+function v128Form(sub: number, imm: number, s: Int32Array, sp: number, g32: Int32Array, gw: Int32Array): number {
   switch (sub) {
-    case V128Form.LocalGet:
-      s.copyWithin(sp, fp + imm, fp + imm + 4);
-      return sp + 4;
-    case V128Form.LocalSet:
-      s.copyWithin(fp + imm, sp - 4, sp);
-      return sp - 4;
-    case V128Form.LocalTee:
-      s.copyWithin(fp + imm, sp - 4, sp);
-      return sp;
     case V128Form.GlobalGet: {
       const w = gw[imm];
       s[sp] = g32[w];
@@ -411,11 +410,9 @@ function compute(sub: number, x: number, xh: number, imm: number, code: Int32Arr
     case 0xc8: for (k = 0; k < 2; k++) i64[6 + k] = BigInt(i32[2 + k]); return;
     case 0xc9: for (k = 0; k < 2; k++) u64[6 + k] = BigInt(u32[k]); return;
     case 0xca: for (k = 0; k < 2; k++) u64[6 + k] = BigInt(u32[2 + k]); return;
-    case 0xcb: for (k = 0; k < 2; k++) i64[6 + k] = i64[k] << BigInt(x & 63); return;
-    case 0xcc: for (k = 0; k < 2; k++) i64[6 + k] = i64[k] >> BigInt(x & 63); return;
-    case 0xcd: for (k = 0; k < 2; k++) u64[6 + k] = u64[k] >> BigInt(x & 63); return;
-    case 0xce: for (k = 0; k < 2; k++) i64[6 + k] = i64[k] + i64[2 + k]; return;
-    case 0xd1: for (k = 0; k < 2; k++) i64[6 + k] = i64[k] - i64[2 + k]; return;
+    case 0xcb: case 0xcc: case 0xcd: for (k = 0; k < 2; k++) shift64(sub, k, x & 63); return;
+    case 0xce: for (k = 0; k < 2; k++) add64(k, i32[4 + 2 * k], i32[5 + 2 * k]); return;
+    case 0xd1: for (k = 0; k < 2; k++) add64(k, -i32[4 + 2 * k] | 0, ~i32[5 + 2 * k] + (i32[4 + 2 * k] === 0 ? 1 : 0)); return;
     case 0xd5: for (k = 0; k < 2; k++) i64[6 + k] = i64[k] * i64[2 + k]; return;
     case 0xd6: for (k = 0; k < 2; k++) i64Mask(k, i64[k] === i64[2 + k]); return;
     case 0xd7: for (k = 0; k < 2; k++) i64Mask(k, i64[k] !== i64[2 + k]); return;
@@ -462,6 +459,36 @@ function compute(sub: number, x: number, xh: number, imm: number, code: Int32Arr
     case 0xff: for (k = 0; k < 2; k++) f64[6 + k] = u32[k]; return;
   }
   throw new Error(`internal error: unknown SIMD instruction 0xfd ${sub}`);
+}
+
+/** 64-bit lane k of R = A's lane k + (lo, hi), in 32-bit words (no BigInt). */
+function add64(k: number, lo: number, hi: number): void {
+  const alo = i32[2 * k];
+  const sum = (alo + lo) | 0;
+  i32[12 + 2 * k] = sum;
+  i32[13 + 2 * k] = (i32[2 * k + 1] + hi + ((sum >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+}
+
+/** 64-bit lane k of R = A's lane k shifted by n (0..63): 0xcb shl, 0xcc shr_s, 0xcd shr_u. */
+function shift64(sub: number, k: number, n: number): void {
+  const lo = i32[2 * k];
+  const hi = i32[2 * k + 1];
+  let rl: number;
+  let rh: number;
+  if (n === 0) {
+    rl = lo;
+    rh = hi;
+  } else if (sub === 0xcb) {
+    if (n < 32) { rh = (hi << n) | (lo >>> (32 - n)); rl = lo << n; } else { rh = lo << (n - 32); rl = 0; }
+  } else if (n < 32) {
+    rl = (lo >>> n) | (hi << (32 - n));
+    rh = sub === 0xcc ? hi >> n : hi >>> n;
+  } else {
+    rl = sub === 0xcc ? hi >> (n - 32) : hi >>> (n - 32);
+    rh = sub === 0xcc ? hi >> 31 : 0;
+  }
+  i32[12 + 2 * k] = rl;
+  i32[13 + 2 * k] = rh;
 }
 
 /** R = A, before one lane is replaced. */
