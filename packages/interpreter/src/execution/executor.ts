@@ -1,5 +1,5 @@
 import { bulkOp as bulkOp_ } from './bulk';
-import { deterministicFloat as deterministicFloat_ } from './deterministic';
+import { canonicalizeV128 as canonicalizeV128_, deterministicFloat as deterministicFloat_ } from './deterministic';
 import { callHost as callHost_ } from './host-call';
 import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
@@ -57,6 +57,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
   const simdOp = simdOp_;
+  const canonicalizeV128 = canonicalizeV128_;
   const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
   const tierUp = tierUp_;
@@ -729,6 +730,11 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       case 0x295: case 0x296: case 0x297: case 0x29b: case 0x29c: case 0x29d: case 0x29e: case 0x29f:
       case 0x2a0: case 0x2a1: case 0x2a2: case 0x2a3: case 0x2a4: case 0x2a5: case 0x2b6: case 0x2bb:
         sp = deterministicFloat(op - 0x200, s32, f32, f64, sp);
+        continue;
+      case 0x322: // SIMD float arithmetic (simd <sub>) in deterministic-NaN mode: never traps
+        sp = simdOp(0x122, code, pc, s32, sp, fp, mem, g32, globalWords);
+        canonicalizeV128(code[pc], s32, sp - 4);
+        pc++;
         continue;
 
       default:

@@ -2,6 +2,8 @@ import type { JitContext } from '../execution/js-tier';
 import { slotCount, slotsOf } from '../syntax/types';
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
+import { SIMD_NAN_F32, SIMD_NAN_F64 } from '../execution/deterministic';
+import { SIMD_PLAIN } from '../instructions';
 import { CodeBuilder } from './code-builder';
 import { DETERMINISTIC_OPCODE, NAN_PRODUCING, instructionLength, numberInstructions } from './opcodes';
 import { CompiledFunction, FunctionTranslator } from './translator';
@@ -85,7 +87,10 @@ export class ModuleCode {
     this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
     if (this.deterministic) {
       for (let pc = t.entry; pc < t.end; pc += instructionLength(this.words, pc)) {
-        if (NAN_PRODUCING.has(this.words[pc])) this.words[pc] += DETERMINISTIC_OPCODE;
+        const op = this.words[pc];
+        if (NAN_PRODUCING.has(op) || (op === SIMD_PLAIN && (SIMD_NAN_F32.has(this.words[pc + 1]) || SIMD_NAN_F64.has(this.words[pc + 1])))) {
+          this.words[pc] += DETERMINISTIC_OPCODE;
+        }
       }
     }
     f.entry = t.entry;

@@ -224,3 +224,25 @@ test('step(k) with the tier on stops at the same pcs as the interpreter in SIMD 
     }
   }
 });
+
+test('deterministic NaNs: SIMD float arithmetic gives the canonical NaN in every NaN lane', async () => {
+  const bytes = await simdWat(`(module
+    (func (export "f32") (param i32) (result v128)
+      (f32x4.add (f32x4.splat (f32.reinterpret_i32 (local.get 0))) (v128.const f32x4 1 2 3 4)))
+    (func (export "f64") (param i64) (result v128)
+      (f64x2.mul (f64x2.splat (f64.reinterpret_i64 (local.get 0))) (v128.const f64x2 1 2)))
+    (func (export "abs") (param i32) (result v128)
+      (f32x4.abs (f32x4.splat (f32.reinterpret_i32 (local.get 0))))))`);
+  const on = await Machine.instantiate(bytes, {}, { deterministic: true });
+  const off = await Machine.instantiate(bytes, {});
+  const lanes32 = (x: bigint) => [0, 1, 2, 3].map((k) => Number((x >> BigInt(32 * k)) & 0xffffffffn));
+  const bits = (m: Machine, name: string, arg: unknown) => (m.invoke(name, [arg])[0] as bigint);
+  // A NaN with the sign set and a payload: the host keeps its payload, the mode does not.
+  expect(lanes32(bits(on, 'f32', 0xffc0_1234 | 0))).toEqual([0x7fc00000, 0x7fc00000, 0x7fc00000, 0x7fc00000]);
+  const hostLanes = lanes32(bits(off, 'f32', 0xffc0_1234 | 0));
+  for (const l of hostLanes) expect(l & 0x7fc00000).toBe(0x7fc00000); // a NaN all the same
+  const f64 = bits(on, 'f64', -0x0007_edcb_a987_6543n); // 0xfff8123456789abd: a negative NaN with payload
+  expect(f64).toBe((0x7ff8000000000000n << 64n) | 0x7ff8000000000000n);
+  // Not arithmetic (abs moves bits): the payload stays, with the mode on too.
+  expect(lanes32(bits(on, 'abs', 0xffc0_1234 | 0))).toEqual([0x7fc01234, 0x7fc01234, 0x7fc01234, 0x7fc01234]);
+});

@@ -46,7 +46,7 @@ if (files.length === 0) {
   });
 
   // Deterministic-NaN mode (canonical NaNs) must pass too: the float scripts, which check NaN results.
-  const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions)/.test(f));
+  const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions|simd_f32x4|simd_f64x2)/.test(f));
   test('the float scripts include NaN checks', () => expect(floatFiles.length).toBeGreaterThanOrEqual(6));
   test.each(floatFiles)('%s, deterministic NaNs', async (file) => {
     const wabt = await loadWabt();
