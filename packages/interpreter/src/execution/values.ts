@@ -113,6 +113,11 @@ export function jsToSlot(store: Store, words: Int32Array, at: number, t: ValType
     case ValType.ExternRef:
       words[at] = v === null ? 0 : store.internExtern(v) + 1;
       return;
+    case ValType.V128:
+      // As slotToJS hands it out: the 128 bits as a bigint (taken modulo 2^128).
+      if (typeof v !== 'bigint') throw new TypeError(`v128 value must be a bigint, got ${typeof v}`);
+      exactToSlot(store, words, at, t, { type: 'v128', bits: BigInt.asUintN(128, v) });
+      return;
   }
   throw new WasmError(`cannot convert to a ${valTypeName(t)} value`);
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Machine, Tier } from '../../src';
+import { Machine, Tier, hostFunction } from '../../src';
 import { disassemble } from '../../src/translation/disassemble';
 import { assemble, loadWabt, WABT_FEATURES } from '../helpers/wat';
 
@@ -245,4 +245,48 @@ test('deterministic NaNs: SIMD float arithmetic gives the canonical NaN in every
   expect(f64).toBe((0x7ff8000000000000n << 64n) | 0x7ff8000000000000n);
   // Not arithmetic (abs moves bits): the payload stays, with the mode on too.
   expect(lanes32(bits(on, 'abs', 0xffc0_1234 | 0))).toEqual([0x7fc01234, 0x7fc01234, 0x7fc01234, 0x7fc01234]);
+});
+
+test('v128 crosses to the host and back as a bigint: params and results of imports and exports', async () => {
+  const bytes = await simdWat(`(module
+    (import "env" "swap" (func $swap (param i32 v128 f64) (result v128 i32)))
+    (func (export "go") (param v128) (result v128 i32)
+      (call $swap (i32.const 7) (i32x4.add (local.get 0) (v128.const i32x4 1 1 1 1)) (f64.const 2.5))))`);
+  const seen: unknown[][] = [];
+  const m = await Machine.instantiate(bytes, {
+    env: {
+      swap: hostFunction({ params: ['i32', 'v128', 'f64'], results: ['v128', 'i32'] }, (args) => {
+        seen.push(args);
+        return [(args[1] as bigint) << 32n, (args[0] as number) * 6];
+      }),
+    },
+  });
+  const x = 0x00000004_00000003_00000002_00000001n;
+  const [v, i] = m.invoke('go', [x]) as [bigint, number];
+  expect(seen).toEqual([[7, 0x00000005_00000004_00000003_00000002n, 2.5]]);
+  expect(v).toBe(BigInt.asUintN(128, 0x00000005_00000004_00000003_00000002n << 32n));
+  expect(i).toBe(42);
+});
+
+test('restore checks: an immutable v128 global changed in its upper half, upper halves where no v128 global is, a version-1 state with one', async () => {
+  const bytes = await simdWat(PLUMBING_RUN);
+  const m = await Machine.instantiate(bytes, {});
+  m.begin('run', [3]);
+  m.step(40);
+  const good = m.snapshot();
+  const tampered = structuredClone(good);
+  tampered.globalsHigh![3] ^= 1; // $k (global 1, immutable): its upper slot's high word
+  await expect(Machine.restore(bytes, tampered, {})).rejects.toThrow(/immutable global 1 differs from its initializer/);
+  const v1 = structuredClone(good);
+  v1.version = 1;
+  await expect(Machine.restore(bytes, v1, {})).rejects.toThrow(/globalsHigh/);
+  await expect(Machine.restore(bytes, structuredClone(good), {})).resolves.toBeDefined();
+
+  const plain = program('scalar');
+  const p = await Machine.instantiate(plain, {});
+  p.begin('run', [1]);
+  p.step(100);
+  const state = p.snapshot();
+  state.globalsHigh = new Int32Array(state.globals.length);
+  await expect(Machine.restore(plain, state, {})).rejects.toThrow(/'globalsHigh' is present but the module has no v128 global/);
 });
