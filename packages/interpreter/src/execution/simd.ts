@@ -9,10 +9,25 @@
  * back: no allocation per instruction (i64 lanes go through a BigInt64Array view, which
  * allocates BigInts; they are the rare shape in vectorised code).
  */
-import { BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, V128Form, signatureTypes } from '../instructions';
+import * as table from '../instructions';
 import { ValType } from '../syntax/types';
 import { nearest } from './numeric';
 import type { MemoryInstance } from './runtime';
+
+// Module-level copies: an imported binding (or const enum member) can compile to a getter
+// call on every use, which costs more than the work here.
+const { BY_OP, SIMD_OP, signatureTypes } = table;
+const SIMD_CONST = table.SIMD_CONST;
+const SIMD_IMM = table.SIMD_IMM;
+const SIMD_INTERNAL = table.SIMD_INTERNAL;
+const SIMD_MEM_LANE = table.SIMD_MEM_LANE;
+const V128_LOCAL_GET = table.V128Form.LocalGet;
+const V128_LOCAL_SET = table.V128Form.LocalSet;
+const V128_LOCAL_TEE = table.V128Form.LocalTee;
+const V128_GLOBAL_GET = table.V128Form.GlobalGet;
+const V128_GLOBAL_SET = table.V128Form.GlobalSet;
+const V128_SELECT = table.V128Form.Select;
+const V128_DROP = table.V128Form.Drop;
 
 // Scratch: operand A at bytes 0..15, B at 16..31, C at 32..47, the result R at 48..63.
 const buf = new ArrayBuffer(64);
@@ -71,9 +86,9 @@ export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, 
   if (sub >= SIMD_INTERNAL) {
     const at = fp + code[pc + 1];
     switch (sub) {
-      case V128Form.LocalGet: s[sp] = s[at]; s[sp + 1] = s[at + 1]; s[sp + 2] = s[at + 2]; s[sp + 3] = s[at + 3]; return sp + 4;
-      case V128Form.LocalSet: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp - 4;
-      case V128Form.LocalTee: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp;
+      case V128_LOCAL_GET: s[sp] = s[at]; s[sp + 1] = s[at + 1]; s[sp + 2] = s[at + 2]; s[sp + 3] = s[at + 3]; return sp + 4;
+      case V128_LOCAL_SET: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp - 4;
+      case V128_LOCAL_TEE: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp;
     }
     return v128Form(sub, code[pc + 1], s, sp, g32, gw);
   }
@@ -146,7 +161,7 @@ export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, 
 /** The v128 forms of global.get/set, select and drop (local.get/set/tee are in simdOp). */
 function v128Form(sub: number, imm: number, s: Int32Array, sp: number, g32: Int32Array, gw: Int32Array): number {
   switch (sub) {
-    case V128Form.GlobalGet: {
+    case V128_GLOBAL_GET: {
       const w = gw[imm];
       s[sp] = g32[w];
       s[sp + 1] = g32[w + 1];
@@ -154,7 +169,7 @@ function v128Form(sub: number, imm: number, s: Int32Array, sp: number, g32: Int3
       s[sp + 3] = g32[w + 3];
       return sp + 4;
     }
-    case V128Form.GlobalSet: {
+    case V128_GLOBAL_SET: {
       const w = gw[imm];
       g32[w] = s[sp - 4];
       g32[w + 1] = s[sp - 3];
@@ -162,11 +177,11 @@ function v128Form(sub: number, imm: number, s: Int32Array, sp: number, g32: Int3
       g32[w + 3] = s[sp - 1];
       return sp - 4;
     }
-    case V128Form.Select:
+    case V128_SELECT:
       // [a b c] -> [c ? a : b]: a at sp-10, b at sp-6, c at sp-2
       if (s[sp - 2] === 0) s.copyWithin(sp - 10, sp - 6, sp - 2);
       return sp - 6;
-    case V128Form.Drop:
+    case V128_DROP:
       return sp - 4;
   }
   throw new Error(`internal error: unknown SIMD form 0x${sub.toString(16)}`);
