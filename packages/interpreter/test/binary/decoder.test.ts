@@ -1,6 +1,6 @@
 import { Wabt, assemble, loadWabt } from '../helpers/wat';
 import { decodeModule, MAX_LOCALS } from '../../src/binary/decoder';
-import { MalformedError, UnsupportedFeatureError, ValidationError } from '../../src/errors';
+import { MalformedError, ValidationError } from '../../src/errors';
 import { ConstExpr, Module, ValType } from '../../src/syntax/types';
 import { buildModuleContext, validateModule } from '../../src/validation/module';
 
