@@ -1,4 +1,5 @@
-import { MalformedError, ValidationError } from '../errors';
+import { MalformedError, UnsupportedFeatureError, ValidationError } from '../errors';
+import { LITTLE_ENDIAN_HOST } from '../execution/layout';
 import { scanBody } from '../binary/code-scanner';
 import { ByteReader } from '../binary/reader';
 import { FuncType, Module, ValType, isRefType, slotCount, slotsOf } from '../syntax/types';
@@ -671,6 +672,8 @@ export class FunctionTranslator {
     const r = this.r;
     const ins = sub < SIMD_INTERNAL ? BY_OP.get(SIMD_OP + sub) : undefined;
     if (ins === undefined) throw new MalformedError(`illegal opcode 0xfd ${sub}`, r.pos);
+    // simd.ts computes lanes in typed arrays over the stack's words in host byte order.
+    if (!LITTLE_ENDIAN_HOST) throw new UnsupportedFeatureError('unsupported feature: SIMD on a big-endian host', r.pos);
     let offset = 0;
     let lane = 0;
     let words: number[] | null = null;
