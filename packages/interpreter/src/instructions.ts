@@ -76,7 +76,11 @@ export const SIMD_MEM_LANE = 0x124;
 export const SIMD_CONST = 0x125;
 /** First sub-opcode of the internal-only v128 forms (SIMD_OP + SIMD_INTERNAL + k). */
 export const SIMD_INTERNAL = 0x200;
-export const enum V128Form { LocalGet = 0x200, LocalSet, LocalTee, GlobalGet, GlobalSet, Select, Drop }
+export const enum V128Form { GlobalGet = 0x200, GlobalSet, Select, Drop }
+/** The internal opcodes of local.get/set/tee of a v128 local: <wordOffset>. */
+export const V128_LOCAL_GET = 0x126;
+export const V128_LOCAL_SET = 0x127;
+export const V128_LOCAL_TEE = 0x128;
 
 /** Natural alignment (log2) of the SIMD memory instructions other than the 16-byte ones. */
 const SIMD_ALIGN: Record<string, number> = {
@@ -221,6 +225,10 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
   add(SIMD_IMM, 'simd_imm', 'none', null, 3);
   add(SIMD_MEM_LANE, 'simd_mem_lane', 'none', null, 4);
   add(SIMD_CONST, 'simd_const', 'none', null, 6);
+  // Internal only: v128 locals, the commonest v128 moves, in the run loop itself (<wordOffset>)
+  add(V128_LOCAL_GET, 'local.get (v128)', 'none', null, 2);
+  add(V128_LOCAL_SET, 'local.set (v128)', 'none', null, 2);
+  add(V128_LOCAL_TEE, 'local.tee (v128)', 'none', null, 2);
   // 0xFD prefix: fixed-width SIMD. Entries `sub name immediates signature` ('m': memarg,
   // 'l': lane, 'ml': memarg + lane, 'c': 16 bytes); 'V' stands for v128.
   const simd = (entries: string): void => {
@@ -419,7 +427,7 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
   // Internal only: the v128 forms of the instructions whose operand types vary (sub-opcodes
   // from 0x200, not in any binary): one instruction moves a whole v128 (four words).
   const v128Forms: [string, string | null][] = [
-    ['local.get', null], ['local.set', null], ['local.tee', null], ['global.get', null], ['global.set', null], ['select', 'v128 v128 i32 -> v128'], ['drop', 'v128 ->'],
+    ['global.get', null], ['global.set', null], ['select', 'v128 v128 i32 -> v128'], ['drop', 'v128 ->'],
   ];
   v128Forms.forEach(([name, sig], i) => list.push({ op: SIMD_OP + SIMD_INTERNAL + i, name: `${name} (v128)`, encoding: [], immediates: 'none', signature: sig, transfer: false, words: 0 }));
   return list;

@@ -719,10 +719,26 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
 
       // SIMD (0xFD prefix), out of line: simd <sub>, simd_imm <sub> <imm>, simd_mem_lane <sub> <offset> <lane>, simd_const <sub> <4 words>
       case 0x122: case 0x123: case 0x124: case 0x125:
-        a = simdOp(op, code, pc, s32, sp, fp, mem, g32, globalWords);
+        a = simdOp(op, code, pc, s32, sp, mem, g32, globalWords);
         if (a < 0) { trap = TrapCode.MemoryOutOfBounds; break run; }
         sp = a;
         pc += op === 0x122 ? 1 : op === 0x123 ? 2 : op === 0x124 ? 3 : 5;
+        continue;
+
+      // v128 locals <wordOffset>: four words each
+      case 0x126: // local.get (v128)
+        w = fp + code[pc++];
+        s32[sp] = s32[w]; s32[sp + 1] = s32[w + 1]; s32[sp + 2] = s32[w + 2]; s32[sp + 3] = s32[w + 3];
+        sp += 4;
+        continue;
+      case 0x127: // local.set (v128)
+        w = fp + code[pc++];
+        sp -= 4;
+        s32[w] = s32[sp]; s32[w + 1] = s32[sp + 1]; s32[w + 2] = s32[sp + 2]; s32[w + 3] = s32[sp + 3];
+        continue;
+      case 0x128: // local.tee (v128)
+        w = fp + code[pc++];
+        s32[w] = s32[sp - 4]; s32[w + 1] = s32[sp - 3]; s32[w + 2] = s32[sp - 2]; s32[w + 3] = s32[sp - 1];
         continue;
 
       // Float arithmetic in deterministic-NaN mode (DETERMINISTIC_OPCODE + opcode), out of line
@@ -732,7 +748,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         sp = deterministicFloat(op - 0x200, s32, f32, f64, sp);
         continue;
       case 0x322: // SIMD float arithmetic (simd <sub>) in deterministic-NaN mode: never traps
-        sp = simdOp(0x122, code, pc, s32, sp, fp, mem, g32, globalWords);
+        sp = simdOp(0x122, code, pc, s32, sp, mem, g32, globalWords);
         canonicalizeV128(code[pc], s32, sp - 4);
         pc++;
         continue;

@@ -21,9 +21,6 @@ const SIMD_CONST = table.SIMD_CONST;
 const SIMD_IMM = table.SIMD_IMM;
 const SIMD_INTERNAL = table.SIMD_INTERNAL;
 const SIMD_MEM_LANE = table.SIMD_MEM_LANE;
-const V128_LOCAL_GET = table.V128Form.LocalGet;
-const V128_LOCAL_SET = table.V128Form.LocalSet;
-const V128_LOCAL_TEE = table.V128Form.LocalTee;
 const V128_GLOBAL_GET = table.V128Form.GlobalGet;
 const V128_GLOBAL_SET = table.V128Form.GlobalSet;
 const V128_SELECT = table.V128Form.Select;
@@ -81,17 +78,9 @@ let rhi = 0;
  * Runs the SIMD instruction whose carrier opcode `op` is at pc - 1 (its sub-opcode at pc).
  * Returns the new stack pointer, or -1 for an out-of-bounds memory access.
  */
-export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, sp: number, fp: number, mem: MemoryInstance | null, g32: Int32Array, gw: Int32Array): number {
+export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, sp: number, mem: MemoryInstance | null, g32: Int32Array, gw: Int32Array): number {
   const sub = code[pc];
-  if (sub >= SIMD_INTERNAL) {
-    const at = fp + code[pc + 1];
-    switch (sub) {
-      case V128_LOCAL_GET: s[sp] = s[at]; s[sp + 1] = s[at + 1]; s[sp + 2] = s[at + 2]; s[sp + 3] = s[at + 3]; return sp + 4;
-      case V128_LOCAL_SET: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp - 4;
-      case V128_LOCAL_TEE: s[at] = s[sp - 4]; s[at + 1] = s[sp - 3]; s[at + 2] = s[sp - 2]; s[at + 3] = s[sp - 1]; return sp;
-    }
-    return v128Form(sub, code[pc + 1], s, sp, g32, gw);
-  }
+  if (sub >= SIMD_INTERNAL) return v128Form(sub, code[pc + 1], s, sp, g32, gw);
   if (op === SIMD_CONST && sub === 0x0c) {
     s[sp] = code[pc + 1];
     s[sp + 1] = code[pc + 2];
@@ -158,7 +147,7 @@ export function simdOp(op: number, code: Int32Array, pc: number, s: Int32Array, 
   return base + 2;
 }
 
-/** The v128 forms of global.get/set, select and drop (local.get/set/tee are in simdOp). */
+/** The v128 forms of global.get/set, select and drop (local.get/set/tee are run loop cases). */
 function v128Form(sub: number, imm: number, s: Int32Array, sp: number, g32: Int32Array, gw: Int32Array): number {
   switch (sub) {
     case V128_GLOBAL_GET: {

@@ -8,7 +8,7 @@ import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
 import type { JitFunction } from '../execution/js-tier';
-import { BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, signatureTypes } from '../instructions';
+import { BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, V128_LOCAL_GET, V128_LOCAL_SET, V128_LOCAL_TEE, signatureTypes } from '../instructions';
 
 /**
  * What the executor needs to know about one function defined in the module. Functions are
@@ -436,7 +436,7 @@ export class FunctionTranslator {
         const idx = r.u32();
         const t = v.checkLocal(idx, this.localTypes);
         v.push(t);
-        if (t === V128) this.emit3(SIMD_IMM, V128Form.LocalGet, this.localWords[idx]);
+        if (t === V128) this.emit2(V128_LOCAL_GET, this.localWords[idx]);
         else this.emit2(Op.LocalGet, this.localWords[idx]);
         return;
       }
@@ -444,7 +444,7 @@ export class FunctionTranslator {
         const idx = r.u32();
         const t = v.checkLocal(idx, this.localTypes);
         v.popExpect(t);
-        if (t === V128) this.emit3(SIMD_IMM, V128Form.LocalSet, this.localWords[idx]);
+        if (t === V128) this.emit2(V128_LOCAL_SET, this.localWords[idx]);
         else this.emit2(Op.LocalSet, this.localWords[idx]);
         return;
       }
@@ -453,7 +453,7 @@ export class FunctionTranslator {
         const t = v.checkLocal(idx, this.localTypes);
         v.popExpect(t);
         v.push(t);
-        if (t === V128) this.emit3(SIMD_IMM, V128Form.LocalTee, this.localWords[idx]);
+        if (t === V128) this.emit2(V128_LOCAL_TEE, this.localWords[idx]);
         else this.emit2(Op.LocalTee, this.localWords[idx]);
         return;
       }
