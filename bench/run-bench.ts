@@ -26,6 +26,11 @@
  *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
  *   --no-simd         skip the SIMD section (the same C kernels built with and without
  *                     -msimd128: ours, the JS tier and V8 on each build; `simd` in --only)
+ *   --no-migrate      skip the migration section (bench/migrate: pre-copy vs stop-and-copy
+ *                     over loopback, 1/16/64/256 MiB, low and high write rates; `migrate` in --only)
+ *   --migrate-sizes=L MiB sizes of the migration section (default 1,16,64,256)
+ *   --no-scheduler    skip the scheduler section (the SystemMonitor's CPU share at a 1 s interval;
+ *                     N time-sliced tasks against one alone; `scheduler` in --only)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -77,6 +82,8 @@ const only = option('only')?.split(',');
 const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
+const wantMigrate = !flag('no-migrate') && (!only || only.includes('migrate'));
+const wantScheduler = !flag('no-scheduler') && (!only || only.includes('scheduler'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
 const wantSimd = !flag('no-simd') && !flag('no-ours') && (!only || only.includes('simd'));
@@ -659,6 +666,31 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) {
       console.log(`!!!!!!!! ERROR: the snapshot section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
+  // ---- the migration section: bench/migrate/bench-migrate.ts in its own process (up to 256 MiB memories on both sides) ----
+  if (wantMigrate) {
+    const sizes = option('migrate-sizes') ?? '1,16,64,256';
+    console.log(`\nmigrate: live migration over loopback, pre-copy vs stop-and-copy (bench/migrate; downtime = pause on the source to the commit acknowledgement; median of ${reps})`);
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'migrate/bench-migrate.ts'), `--sizes=${sizes}`, `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the migration section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
+  // ---- the scheduler section: bench/scheduler/bench-scheduler.ts, in its own process ----
+  if (wantScheduler) {
+    console.log('\nscheduler: the monitor\'s CPU share at a 1 s interval; N tasks time-sliced in one WasmScheduler against one alone (bench/scheduler)');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scheduler', 'bench-scheduler.ts'), `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the scheduler section failed (exit ${r.status}) !!!!!!!!`);
       mismatch = true;
     }
   }

@@ -18,6 +18,10 @@ export interface DriveOptions {
   onFire?: (reason: string) => Promise<boolean>;
   /** Checkpoint on SIGUSR1 and SIGINT (a second SIGINT ends the process at once). */
   watchSignals?: boolean;
+  /** Fire on these signals instead (e.g. SIGUSR2 to migrate); implies yielding. */
+  signals?: NodeJS.Signals[];
+  /** Yield to the event loop between slices even without signals (a server running several programs). */
+  yieldSlices?: boolean;
   /** Shows how far the run is towards its nearest trigger, between slices (after the first second). */
   progress?: ProgressBar | null;
 }
@@ -40,8 +44,10 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
     if (sig === 'SIGINT' && signal === 'SIGINT') process.exit(130);
     signal = sig;
   };
-  if (o.watchSignals) {
-    for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.on(sig, onSignal);
+  const watched: NodeJS.Signals[] = o.signals ?? (o.watchSignals ? ['SIGUSR1', 'SIGINT'] : []);
+  const yields = watched.length > 0 || !!o.yieldSlices;
+  for (const sig of watched) process.on(sig, onSignal);
+  if (watched.includes('SIGUSR1')) {
     if (pending[PENDING_USR1]) signal = 'SIGUSR1';
     pending[PENDING_USR1] = false;
   }
@@ -86,11 +92,11 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       if (sinceYield >= SLICE || r.suspended) {
         sinceYield = 0;
         showProgress();
-        if (o.watchSignals) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (yields) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
   } finally {
     o.progress?.stop();
-    if (o.watchSignals) for (const sig of ['SIGUSR1', 'SIGINT'] as const) process.off(sig, onSignal);
+    for (const sig of watched) process.off(sig, onSignal);
   }
 }

@@ -10,6 +10,7 @@ import { collect, parseDir, parseEnv, parseListen, splitArgs } from './args';
 import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
+import { migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
 import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
@@ -46,6 +47,24 @@ function triggerOptions(cmd: Command): Command {
     .addOption(tierOption());
 }
 
+function peerOptions(cmd: Command): Command {
+  return cmd
+    .option('--token-file <FILE>', 'the shared migration secret (default: $MVVM_MIGRATION_TOKEN)')
+    .option('--insecure', 'no token: allowed only on a loopback address')
+    .option('--tls-cert <PEM>', 'TLS certificate (a server; a client presenting one)')
+    .option('--tls-key <PEM>', 'TLS private key, with --tls-cert')
+    .option('--tls-ca <PEM>', "the CA that signed the peer's certificate (a client: enables TLS)");
+}
+
+function sourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--after <N>', 'with --migrate-to: migrate after N instructions (counted from the start); SIGUSR2 triggers it too')
+    .option('--follow', "stream the program's output back from the target and exit with its exit code")
+    .option('--no-precopy', 'stop-and-copy: pause at once and send everything (no pre-copy rounds)')
+    .option('--ship-dir <GUEST>', "send this preopen's files with the program (written to a fresh directory on the target); repeatable", collect((v) => v), [])
+    .option('-v, --verbose', 'report the migration on stderr even when it is not a terminal');
+}
+
 function launchOf(wasm: string, o: { arg?: string[]; env: [string, string][]; dir: Launch['dirs']; invoke?: string; deterministic?: boolean; tier?: Tier }, rest: string[] = []): Launch {
   return { wasm, args: [...(o.arg ?? []), ...rest], env: Object.fromEntries(o.env), dirs: o.dir, invoke: o.invoke, deterministic: o.deterministic === true, tier: o.tier };
 }
@@ -57,7 +76,7 @@ export function program(setExit: (code: number) => void): Command {
     .enablePositionalOptions()
     .showHelpAfterError(false);
 
-  cli
+  const runCmd = cli
     .command('run')
     .description('run a WASI program to its end')
     .argument('<wasm>', 'the program')
@@ -67,8 +86,42 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(invokeOption())
     .addOption(deterministicOption())
     .addOption(tierOption())
-    .passThroughOptions()
-    .action(async (wasm: string, args: string[], o) => setExit(await run(launchOf(wasm, o, args))));
+    .option('--migrate-to <HOST:PORT>', 'move the running program to `mvvm serve` there on SIGUSR2 or --after N')
+    .passThroughOptions();
+  peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) =>
+    setExit(o.migrateTo !== undefined ? await runMigrating(launchOf(wasm, o, args), o) : await run(launchOf(wasm, o, args))),
+  );
+
+  peerOptions(
+    cli
+      .command('serve')
+      .description('wait for migrations and run each program received (port from MIGRATION_PORT, default 9876)')
+      .option('--listen <HOST:PORT>', 'where to listen (default 127.0.0.1:$MIGRATION_PORT or 9876; port 0: any free port)')
+      .addOption(dirOption())
+      .option('--module-cache <DIR>', 'modules by SHA-256: a module found here is not sent again; received ones are added')
+      .option('--ship-root <DIR>', 'where shipped directories are written (default: the temp directory)')
+      .option('--migrate-to <HOST:PORT>', 'move each received program on again, on SIGUSR2 or --after N')
+      .option('--once', "exit after the first program received ends, with its exit code"),
+  )
+    .option('--after <N>', 'with --migrate-to: after N instructions (counted from the program start)')
+    .option('--no-precopy', 'stop-and-copy for onward migrations')
+    .option('--ship-dir <GUEST>', "onward migrations ship this preopen's files; repeatable", collect((v) => v), [])
+    .option('-v, --verbose', 'report onward migrations on stderr even when it is not a terminal')
+    .action(async (o) => setExit(await serve(o)));
+
+  peerOptions(
+    sourceOptions(
+      cli
+        .command('migrate')
+        .description('move a task of a running scheduler to another scheduler (TASK: its id in `mvvm ps`); with -t, send a snapshot to `mvvm serve` on another host, which runs it (cold migration)')
+        .argument('<task|snapshot>')
+        .requiredOption('--to <HOST:PORT>', 'the target')
+        .option('-t, --target <wasm>', 'the program the snapshot was taken of (a snapshot migration)')
+        .option('--control <PATH|HOST:PORT>', "a task migration: the scheduler's control endpoint (see `mvvm ps`)")
+        .addOption(dirOption())
+        .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), []),
+    ),
+  ).action(async (what: string, o) => setExit(o.target ? await migrateSnapshot(what, o) : await (await sched()).migrateTaskCommand(what, o.to, o)));
 
   triggerOptions(
     cli
@@ -128,7 +181,68 @@ and no snapshot was written (the trigger never came, or there was none).`,
       const session = snapshot ? await resume(o.target, snapshot, o.dir, o.base) : await start(launchOf(o.target, o));
       setExit(await debug(session));
     });
+  schedulerCommands(cli, setExit);
   return cli;
+}
+
+/** The scheduler's commands load @mvvm/scheduler (immer, http) only when used: `mvvm run` starts no slower for them. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require (tsx's source mode has no extensionless dynamic import)
+const sched = async (): Promise<typeof import('./commands/scheduler')> => require('./commands/scheduler');
+
+const controlOptions = (cmd: Command) =>
+  cmd
+    .option('--control <PATH|HOST:PORT>', "the daemon's control endpoint (default: $MVVM_SCHEDULER_CONTROL, else the unix socket of the daemon on $MIGRATION_PORT)")
+    .option('--token-file <FILE>', 'the migration token (default $MVVM_MIGRATION_TOKEN)');
+
+/** `mvvm scheduler` and the commands that talk to a running one (commands/scheduler.ts). */
+function schedulerCommands(cli: Command, setExit: (code: number) => void): void {
+  peerOptions(
+    cli
+      .command('scheduler')
+      .description('run the scheduler daemon: time-slices tasks, monitors the host, migrates on thresholds, accepts migrations (with no task: a pure target)')
+      .argument('[task]', 'a task to launch at once')
+      .argument('[args...]', 'its arguments')
+      .option('--listen <HOST:PORT>', 'accept migrations here (default 127.0.0.1:$MIGRATION_PORT, 9876; port 0: any free port)')
+      .option('--targets <LIST>', 'migration targets ARCH@HOST:PORT,... (default $MIGRATION_TARGETS and $ARM_MIGRATION_HOST)')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--control <PATH|HOST:PORT>', 'the control endpoint: a unix socket (default $MVVM_SCHEDULER_CONTROL, else /tmp/mvvm-scheduler-UID-PORT.sock) or a loopback HOST:PORT')
+      .option('--module-cache <DIR>', 'modules by SHA-256, used for arriving tasks')
+      .option('--no-precopy', 'stop-and-copy instead of pre-copy')
+      .option('--output-dir <DIR>', "each launched task's stdout/stderr to DIR/task-ID.stdout|.stderr")
+      .option('--proc-root <DIR>', 'read /proc from here (testing)')
+      .option('--sys-root <DIR>', 'read /sys from here (testing)')
+      .option('-v, --verbose', 'log every monitor sample')
+      .passThroughOptions(),
+  ).action(async (task: string | undefined, args: string[], o) => setExit(await (await sched()).schedulerCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('launch')
+      .description('launch a task in the running scheduler')
+      .argument('<task>', 'the program')
+      .argument('[args...]', 'its arguments')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--to <HOST:PORT>', 'migrate it there at once')
+      .passThroughOptions(),
+  ).action(async (task: string, args: string[], o) => setExit(await (await sched()).launchCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('ps')
+      .description("the scheduler's tasks: state, host, instruction count, memory")
+      .option('-w, --watch', 'follow changes (streamed as JSON patches of the task table)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (o) => setExit(await (await sched()).psCommand(o)));
+
+  for (const action of ['pause', 'resume', 'kill'] as const) {
+    controlOptions(cli.command(action).description(`${action} a task of the scheduler`).argument('<task>', 'task id (mvvm ps)')).action(async (id: string, o) => setExit(await (await sched()).taskAction(action, id, o)));
+  }
+
+  controlOptions(cli.command('metrics').description("the scheduler monitor's last sample, thresholds and cost").option('--json', 'machine-readable output')).action(async (o) =>
+    setExit(await (await sched()).metricsCommand(o)),
+  );
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -25,6 +25,11 @@ export interface MachineOptions {
    */
   deterministic?: boolean;
   /**
+   * Machine.restore only: the state's memory buffers become the machine's storage instead
+   * of being copied (the caller must not use them afterwards). A migration target uses it.
+   */
+  adoptMemory?: boolean;
+  /**
    * The JS tier (execution/js-tier.ts): 'auto' compiles functions to JavaScript once hot,
    * 'eager' every function on its first transfer, 'interpreter' never. Compiled code
    * stops at exact instructions like the interpreter (step, snapshot, breakpoints,
@@ -136,7 +141,7 @@ export class Machine {
     const store = new Store(checkLimits(state));
     store.tier = tierCode(options.tier);
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
-    restoreState(store, instance, state);
+    restoreState(store, instance, state, options.adoptMemory === true);
     return new Machine(store, instance);
   }
 

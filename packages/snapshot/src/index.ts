@@ -5,7 +5,7 @@
  */
 export { FORMAT_VERSION, MAGIC } from './header';
 export type { Header } from './header';
-export { PRODUCER, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
+export { PRODUCER, prepareCodec, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
 export type { SnapshotContent, EncodeOptions, DecodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
 export { FORMAT_BOUNDS, snapshotBounds } from './bounds';
 export type { SnapshotBounds } from './bounds';
@@ -14,7 +14,8 @@ export type { CheckpointOptions } from './machine';
 export type { PartialState } from './body';
 export { PAGE } from './pages';
 export type { StoredMemory } from './pages';
+export { applyStoredMemory, isZeroPage } from './pages';
 export { streamCodec } from './codec';
 export type { Codec } from './codec';
-export { crc32, sha256, toHex } from './checksum';
+export { crc32, sameBytes, sha256, toHex } from './checksum';
 export * from './errors';

@@ -39,6 +39,12 @@ function cborCodec(): Promise<{ encoder: Encoder; decoder: Decoder }> {
   return cbor;
 }
 
+/** Loads the codec and the schema now (they load on first use otherwise): a migration does this before it pauses the program. */
+export async function prepareCodec(): Promise<void> {
+  await cborCodec();
+  await import('./schema');
+}
+
 export interface SnapshotContent {
   state: MachineState;
   /** The WASI state as plain data (undefined for a module without WASI). */

@@ -169,7 +169,7 @@ function relativePc(store: Store, funcAddr: number, pc: number): number {
  * first (check-state.ts) and writes nothing until all checks pass, so a bad state leaves
  * no half-restored machine behind.
  */
-export function restoreState(store: Store, instance: ModuleInstance, state: MachineState): void {
+export function restoreState(store: Store, instance: ModuleInstance, state: MachineState, adoptMemory = false): void {
   const fail = (message: string) => new RestoreError(`invalid machine state: ${message}`);
   if (state === null || typeof state !== 'object') throw fail('not an object');
   if (!READABLE_STATE_VERSIONS.includes(state.version)) {
@@ -194,8 +194,10 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   // Every check passed: write.
   state.memories.forEach((m, i) => {
     const mem = store.memories[i];
-    const buffer = new ArrayBuffer(m.data.length);
-    new Uint8Array(buffer).set(m.data);
+    // Adopt a buffer that is exactly the memory (a migration target's, built for this); else copy.
+    const whole = m.data.byteOffset === 0 && m.data.buffer instanceof ArrayBuffer && m.data.buffer.byteLength >= m.data.length;
+    const buffer = adoptMemory && whole ? (m.data.buffer as ArrayBuffer) : new ArrayBuffer(m.data.length);
+    if (buffer !== m.data.buffer) new Uint8Array(buffer).set(m.data);
     mem.replaceBuffer(buffer, m.pages);
   });
   state.tables.forEach((tb, i) => {
