@@ -19,6 +19,9 @@
  * - i64 values are the interpreter's two int32 words (no BigInt), f64 values doubles, f32
  *   values their bits (arithmetic through a Float32Array scratch, as the interpreter), and
  *   the rare numeric instructions run through the interpreter's own helpers on a scratch.
+ * - The code is structured (see structuredBody): wasm's loops and blocks as labelled JS loops
+ *   and blocks, run for calls (pc 0) and resumable at loop headers; an entry elsewhere runs
+ *   `sw`, one switch over the segments, up to the first branch to a loop header.
  * Instruction semantics come from the table of instructions (instructions.ts) where it has
  * them (`js`), the rest are written below once for the tier.
  */
