@@ -36,6 +36,7 @@ export class GatewayHost {
   private ch: Channel | null = null;
   private queue: Uint8Array[] | null = [];
   private started = false;
+  private closed = false;
   private readonly conns = new Map<number, GatewayConnection>();
   private readonly listeners: GatewayListener[] = [];
   private readonly gateway: Address;
@@ -71,14 +72,15 @@ export class GatewayHost {
     if (this.listeners.length > 0) this.send(encodeMessage(FrameType.GwListen, { program: this.o.program ?? '?', listening: true, release: [] }));
     connectChannel(this.gateway, this.o.tls).then(
       async (ch) => {
-        await handshakeAsSource(ch, { secret: this.o.token, crypto: nodeCrypto });
         this.ch = ch;
+        await handshakeAsSource(ch, { secret: this.o.token, crypto: nodeCrypto });
         for (const f of this.queue ?? []) ch.send(f);
         this.queue = null;
         await this.receive(ch);
       },
     ).catch((e: Error) => {
-      this.o.onError?.(new MigrationError(`gateway ${describe(this.gateway)}: ${e.message}`));
+      this.ch?.destroy();
+      if (!this.closed) this.o.onError?.(new MigrationError(`gateway ${describe(this.gateway)}: ${e.message}`));
       for (const c of this.conns.values()) c.lost();
     });
   }
@@ -140,6 +142,7 @@ export class GatewayHost {
 
   /** Closes the control connection (after the program ended or moved). */
   close(): void {
+    this.closed = true;
     this.ch?.close();
     if (this.queue) this.queue = [];
   }
