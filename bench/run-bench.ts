@@ -27,6 +27,8 @@
  *   --no-migrate      skip the migration section (bench/migrate: pre-copy vs stop-and-copy
  *                     over loopback, 1/16/64/256 MiB, low and high write rates; `migrate` in --only)
  *   --migrate-sizes=L MiB sizes of the migration section (default 1,16,64,256)
+ *   --no-scheduler    skip the scheduler section (the SystemMonitor's CPU share at a 1 s interval;
+ *                     N time-sliced tasks against one alone; `scheduler` in --only)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -79,6 +81,7 @@ const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
 const wantMigrate = !flag('no-migrate') && (!only || only.includes('migrate'));
+const wantScheduler = !flag('no-scheduler') && (!only || only.includes('scheduler'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
 /** Kernels with float arithmetic, timed with deterministic NaNs on and off. */
@@ -641,6 +644,18 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) {
       console.log(`!!!!!!!! ERROR: the migration section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
+  // ---- the scheduler section: bench/scheduler/bench-scheduler.ts, in its own process ----
+  if (wantScheduler) {
+    console.log('\nscheduler: the monitor\'s CPU share at a 1 s interval; N tasks time-sliced in one WasmScheduler against one alone (bench/scheduler)');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scheduler', 'bench-scheduler.ts'), `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the scheduler section failed (exit ${r.status}) !!!!!!!!`);
       mismatch = true;
     }
   }

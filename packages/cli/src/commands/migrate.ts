@@ -42,7 +42,7 @@ export function gatewayClient(f: PeerFlags & { gateway?: string }, log: (line: s
 /** The gateway's default control port. */
 export const GATEWAY_PORT = 9877;
 
-const tlsOf = (f: PeerFlags): TlsFiles | undefined => (f.tlsCert || f.tlsKey || f.tlsCa ? { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa } : undefined);
+export const tlsOf = (f: PeerFlags): TlsFiles | undefined => (f.tlsCert || f.tlsKey || f.tlsCa ? { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa } : undefined);
 
 /** Exit code of `mvvm run --migrate-to` when the hand-over is in doubt (EX_TEMPFAIL). */
 export const IN_DOUBT_EXIT = 75;
