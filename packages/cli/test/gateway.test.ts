@@ -1,0 +1,75 @@
+/**
+ * `mvvm gateway`, `mvvm run --gateway` and `mvvm serve --gateway` as separate processes on
+ * loopback (port 0): a client of the guest echo server keeps its connection while the
+ * program moves from the `run` process to the `serve` process (SIGUSR2); what it gets back
+ * is byte for byte what it sent. Every child is killed by pid at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { workdir } from './cli-harness';
+import { killAll, serve, spawnMvvm, waitFor } from './migrate-harness';
+
+const ECHO = join(__dirname, '..', '..', 'wasi', 'test', 'programs', 'echo_server.wasm');
+const env = { MVVM_MIGRATION_TOKEN: 'gateway-cli-token-42' };
+
+afterEach(killAll);
+
+test('a client of a guest echo server keeps one unbroken stream while the program moves from `run` to `serve`', async () => {
+  const dir = workdir();
+  const gw = spawnMvvm(['gateway', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0'], dir, env);
+  let clients = 0;
+  let control = 0;
+  await waitFor(() => {
+    const m = /clients on 127\.0\.0\.1:(\d+), hosts on 127\.0\.0\.1:(\d+)/.exec(gw.stderr());
+    if (m) [clients, control] = [Number(m[1]), Number(m[2])];
+    return clients > 0 || gw.child.exitCode !== null;
+  });
+  expect(clients).toBeGreaterThan(0);
+  const target = await serve(['--once', '--gateway', `127.0.0.1:${control}`], dir, env);
+  const source = spawnMvvm(['run', '--gateway', `127.0.0.1:${control}`, '--migrate-to', `127.0.0.1:${target.port}`, '--follow', '-v', ECHO, '1'], dir, env);
+
+  const client = connect(clients, '127.0.0.1');
+  const back: Buffer[] = [];
+  let backBytes = 0;
+  let ended = false;
+  client.on('data', (d) => {
+    back.push(d);
+    backBytes += d.length;
+  });
+  client.on('end', () => (ended = true));
+  const sent: Buffer[] = [];
+  let sentBytes = 0;
+  const send = (n: number) => {
+    const b = randomBytes(n);
+    sent.push(b);
+    sentBytes += n;
+    client.write(b);
+  };
+
+  send(50_000);
+  await waitFor(() => backBytes === sentBytes); // echoed by the program in the `run` process
+  const pump = setInterval(() => send(2_000), 3);
+  source.child.kill('SIGUSR2');
+  try {
+    await waitFor(() => /migrated to/.test(source.stderr()) || source.child.exitCode !== null);
+  } finally {
+    clearInterval(pump);
+  }
+  send(80_000);
+  await waitFor(() => backBytes === sentBytes); // now echoed in the `serve` process
+  client.end();
+  await waitFor(() => ended);
+  const [s, t] = [await source.done, await target.done];
+
+  const all = Buffer.concat(sent);
+  expect(Buffer.concat(back).equals(all)).toBe(true);
+  expect(source.stderr()).toMatch(/migrated to 127\.0\.0\.1:\d+: .*downtime/);
+  expect(target.stderr()).toMatch(/received echo_server\.wasm/);
+  expect(source.stdout()).toBe(`connection 0: echoed ${all.length} bytes\n`);
+  expect([s.code, t.code]).toEqual([0, 0]);
+  expect(gw.stderr()).toMatch(/connection #1 from .* re-attached on/);
+  gw.child.kill('SIGTERM');
+  expect((await gw.done).code).toBe(0);
+  client.destroy();
+}, 120_000);
