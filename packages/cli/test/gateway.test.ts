@@ -4,9 +4,8 @@
  * program moves from the `run` process to the `serve` process (SIGUSR2); what it gets back
  * is byte for byte what it sent. Every child is killed by pid at the end.
  */
-import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { echoClient } from '../../migrate/test/echo-client';
 import { workdir } from './cli-harness';
 import { killAll, serve, spawnMvvm, waitFor } from './migrate-harness';
 
@@ -29,26 +28,11 @@ test('a client of a guest echo server keeps one unbroken stream while the progra
   const target = await serve(['--once', '--gateway', `127.0.0.1:${control}`], dir, env);
   const source = spawnMvvm(['run', '--gateway', `127.0.0.1:${control}`, '--migrate-to', `127.0.0.1:${target.port}`, '--follow', '-v', ECHO, '1'], dir, env);
 
-  const client = connect(clients, '127.0.0.1');
-  const back: Buffer[] = [];
-  let backBytes = 0;
-  let ended = false;
-  client.on('data', (d) => {
-    back.push(d);
-    backBytes += d.length;
-  });
-  client.on('end', () => (ended = true));
-  const sent: Buffer[] = [];
-  let sentBytes = 0;
-  const send = (n: number) => {
-    const b = randomBytes(n);
-    sent.push(b);
-    sentBytes += n;
-    client.write(b);
-  };
+  const client = echoClient(clients);
+  const send = client.send;
 
   send(50_000);
-  await waitFor(() => backBytes === sentBytes); // echoed by the program in the `run` process
+  await waitFor(() => client.backBytes() === client.sentBytes()); // echoed by the program in the `run` process
   const pump = setInterval(() => send(2_000), 3);
   source.child.kill('SIGUSR2');
   try {
@@ -57,13 +41,13 @@ test('a client of a guest echo server keeps one unbroken stream while the progra
     clearInterval(pump);
   }
   send(80_000);
-  await waitFor(() => backBytes === sentBytes); // now echoed in the `serve` process
-  client.end();
-  await waitFor(() => ended);
+  await waitFor(() => client.backBytes() === client.sentBytes()); // now echoed in the `serve` process
+  client.socket.end();
+  await waitFor(client.ended);
   const [s, t] = [await source.done, await target.done];
 
-  const all = Buffer.concat(sent);
-  expect(Buffer.concat(back).equals(all)).toBe(true);
+  const all = client.sent();
+  expect(client.back().equals(all)).toBe(true);
   expect(source.stderr()).toMatch(/migrated to 127\.0\.0\.1:\d+: .*downtime/);
   expect(target.stderr()).toMatch(/received echo_server\.wasm/);
   expect(source.stdout()).toBe(`connection 0: echoed ${all.length} bytes\n`);
@@ -71,5 +55,5 @@ test('a client of a guest echo server keeps one unbroken stream while the progra
   expect(gw.stderr()).toMatch(/connection #1 from .* re-attached on/);
   gw.child.kill('SIGTERM');
   expect((await gw.done).code).toBe(0);
-  client.destroy();
+  client.socket.destroy();
 }, 120_000);

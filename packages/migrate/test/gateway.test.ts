@@ -3,13 +3,12 @@
  * connection while it migrates from host A to host B; the client sends before, during and
  * after the move and gets back exactly what it sent, byte for byte.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Machine } from '@mvvm/interpreter';
 import { WASI, WasiExit, nodeHost } from '@mvvm/wasi/node';
 import { GatewayHost, MigrationServer, ReceivedProgram, startGateway, startMigrationServer, migrateMachine, Gateway } from '../src';
+import { echoClient } from './echo-client';
 import { collector, runTo } from './helpers';
 
 const TOKEN = new TextEncoder().encode('test-token-0123456789');
@@ -88,34 +87,19 @@ test('a client connection survives the migration of the echo server A -> B: one 
   machine.begin('_start', []);
   const runner = background(machine);
 
-  const client: Socket = connect(gateway.address.port, '127.0.0.1');
-  const back: Buffer[] = [];
-  let backBytes = 0;
-  let ended = false;
-  client.on('data', (d) => {
-    back.push(d);
-    backBytes += d.length;
-  });
-  client.on('end', () => (ended = true));
-  const sent: Buffer[] = [];
-  let sentBytes = 0;
-  const send = (n: number) => {
-    const b = randomBytes(n);
-    sent.push(b);
-    sentBytes += n;
-    client.write(b);
-  };
+  const client = echoClient(gateway.address.port);
+  const send = client.send;
 
   // Before: the program runs on A and echoes.
   send(100_000);
-  await until('the echo from host A', () => backBytes === sentBytes);
-  expect(Buffer.concat(back).equals(Buffer.concat(sent))).toBe(true);
+  await until('the echo from host A', () => client.backBytes() === client.sentBytes());
+  expect(client.back().equals(client.sent())).toBe(true);
 
   // During: the client keeps sending while the program is paused and moved.
   await runner.pause();
   send(5_000); // certainly in flight while nothing runs the program
   const pump = setInterval(() => send(3_000), 2);
-  const duringFrom = sentBytes;
+  const duringFrom = client.sentBytes();
   let r;
   try {
     r = await migrateMachine({ machine, wasi, module: ECHO, to: server.address, token: TOKEN, follow: c.sink, program: 'echo_server' });
@@ -123,20 +107,20 @@ test('a client connection survives the migration of the echo server A -> B: one 
     clearInterval(pump);
   }
   expect(r.outcome).toBe('committed');
-  expect(sentBytes).toBeGreaterThan(duringFrom);
+  expect(client.sentBytes()).toBeGreaterThan(duringFrom);
   wasi.close(); // A lets go: its relayed connection must not be closed by that
   hostA.close();
 
   // After: it runs on B now; more data, then the client ends and the guest finishes.
   send(200_000);
-  await until('the echo from host B', () => backBytes === sentBytes);
-  client.end();
-  await until('the guest to end the connection', () => ended);
+  await until('the echo from host B', () => client.backBytes() === client.sentBytes());
+  client.socket.end();
+  await until('the guest to end the connection', client.ended);
   const code = r.outcome === 'committed' ? await r.exitCode : null;
 
-  const all = Buffer.concat(sent);
-  expect(backBytes).toBe(all.length);
-  expect(Buffer.concat(back).equals(all)).toBe(true);
+  const all = client.sent();
+  expect(client.backBytes()).toBe(all.length);
+  expect(client.back().equals(all)).toBe(true);
   expect(code).toBe(0);
   // The guest counted every byte once, on B (the output came back with --follow).
   expect(c.text()).toBe(`connection 0: echoed ${all.length} bytes\n`);
@@ -144,7 +128,7 @@ test('a client connection survives the migration of the echo server A -> B: one 
   expect(received[0].gateway).not.toBeNull();
   expect(logs.some((l) => /re-attached on/.test(l))).toBe(true);
   expect(refused).toEqual([]);
-  client.destroy();
+  client.socket.destroy();
 }, 60_000);
 
 test('a host with the wrong token cannot take connections from the gateway', async () => {
