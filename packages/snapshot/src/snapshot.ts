@@ -18,8 +18,9 @@ import {
   WrongModuleError,
 } from './errors';
 import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds } from './bounds';
-import { FORMAT_VERSION, Header, decodeHeader, encodeHeader } from './header';
-import type { Body } from './schema';
+import { FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength } from './header';
+import { attachPages, layOutBody, splitBody } from './layout';
+import type { BodyV1, BodyV2 } from './schema';
 
 export const PRODUCER = 'mvvm-ts/0.1.0';
 const NO_BASE = new Uint8Array(32);
@@ -94,29 +95,48 @@ export function moduleHash(moduleBytes: Uint8Array): Promise<Uint8Array> {
 }
 
 export async function encodeSnapshot(content: SnapshotContent, options: EncodeOptions): Promise<EncodedSnapshot> {
-  const body: Body = {
+  const body: BodyV1 = {
     machine: machineToBody(content.state, options.base?.dirty),
     wasi: content.wasi ?? null,
     meta: content.meta ?? {},
   };
-  const plain: Uint8Array = (await cborCodec()).encoder.encode(body);
-  const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
+  const producer = options.producer ?? PRODUCER;
+  const headLength = headerLength(producer);
+  const { encoder } = await cborCodec();
+  const laid = layOutBody(body, headLength, (v) => encoder.encode(v));
+  // Uncompressed (the common case), the body is written straight into the file's bytes:
+  // every stored page is read once for its checksum and copied once.
+  const bytes = options.compress ? undefined : new Uint8Array(headLength + laid.length);
+  let stored: Uint8Array;
+  let hashed: Uint8Array;
+  if (bytes) {
+    laid.write(bytes, headLength);
+    stored = bytes.subarray(headLength);
+    hashed = stored.subarray(0, laid.hashedLength);
+  } else {
+    const plain = new Uint8Array(laid.length);
+    laid.write(plain, 0);
+    // Compressed, the hash covers the stored (deflated) bytes, as in version 1: compression
+    // costs more than hashing, and a change to the deflate stream that inflates the same is still caught.
+    stored = await (options.codec ?? streamCodec).compress(plain);
+    hashed = stored;
+  }
   const header = {
     formatVersion: FORMAT_VERSION,
     compressed: !!options.compress,
     incremental: !!options.base,
     moduleHash: options.moduleHash,
     baseId: options.base?.id ?? NO_BASE,
-    bodyHash: await sha256(stored),
+    bodyHash: await sha256(hashed),
     storedLength: stored.length,
-    decodedLength: plain.length,
-    producer: options.producer ?? PRODUCER,
+    decodedLength: laid.length,
+    producer,
   };
   const head = encodeHeader(header);
-  const bytes = new Uint8Array(head.length + stored.length);
-  bytes.set(head, 0);
-  bytes.set(stored, head.length);
-  return { bytes, id: await sha256(head), header };
+  const out = bytes ?? new Uint8Array(head.length + stored.length);
+  out.set(head, 0);
+  if (!bytes) out.set(stored, head.length);
+  return { bytes: out, id: await sha256(head), header };
 }
 
 /** Reads only the header (cheap: no body hashing or decoding). */
@@ -152,19 +172,26 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   if (bytes.length < end) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes of ${end}`);
   if (bytes.length > end) throw new CorruptSnapshotError(`snapshot has ${bytes.length - end} unexpected trailing bytes`);
   const stored = bytes.subarray(length, end);
-  if (!sameBytes(await sha256(stored), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+  const v1 = header.formatVersion === 1;
+  if ((v1 || header.compressed) && !sameBytes(await sha256(stored), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
   const plain = header.compressed ? await (options.codec ?? streamCodec).decompress(stored, header.decodedLength) : stored;
   if (plain.length !== header.decodedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
+  let cbor = plain;
+  let hashedLength = 0;
+  if (!v1) {
+    ({ cbor, hashedLength } = splitBody(plain, length));
+    if (!header.compressed && !sameBytes(await sha256(plain.subarray(0, hashedLength)), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+  }
 
   const { decoder } = await cborCodec();
   let raw: unknown;
   try {
-    raw = decoder.decode(plain);
+    raw = decoder.decode(cbor);
   } catch (e) {
     throw new InvalidSnapshotError(`snapshot body is not valid CBOR: ${(e as Error).message}`);
   }
-  const { bodySchema } = await import('./schema'); // on first use, as cborCodec()
-  const parsed = bodySchema.safeParse(raw);
+  const { bodySchemaV1, bodySchemaV2 } = await import('./schema'); // on first use, as cborCodec()
+  const parsed = (v1 ? bodySchemaV1 : bodySchemaV2).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
@@ -173,12 +200,14 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
     throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
   }
+  // Bounds first: the page count is checked against the module before any page is read.
+  const body = v1 ? (parsed.data as BodyV1) : attachPages(parsed.data as BodyV2, plain, hashedLength);
   return {
     id: await sha256(bytes.subarray(0, length)),
     header,
-    machine: bodyToPartial(parsed.data.machine),
-    wasi: parsed.data.wasi,
-    meta: parsed.data.meta,
+    machine: bodyToPartial(body.machine),
+    wasi: body.wasi,
+    meta: body.meta,
   };
 }
 
