@@ -24,8 +24,8 @@ const memoryFields = {
 };
 /** Format version 1: the stored pages inside the CBOR body. */
 export const storedMemorySchemaV1 = z.object({ ...memoryFields, data: z.array(bytes) });
-/** Format version 2: one u32 LE checksum per stored page; the pages follow the CBOR part (layout.ts). */
-export const storedMemorySchemaV2 = z.object({ ...memoryFields, sums: words });
+/** Format version 2: the pages follow the CBOR part (layout.ts). */
+export const storedMemorySchemaV2 = z.object(memoryFields);
 
 const machineFields = {
   version: u32,

@@ -18,7 +18,7 @@ import {
   WrongModuleError,
 } from './errors';
 import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds } from './bounds';
-import { FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength } from './header';
+import { FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength as headLength } from './header';
 import { attachPages, layOutBody, splitBody } from './layout';
 import type { BodyV1, BodyV2 } from './schema';
 
@@ -95,48 +95,75 @@ export function moduleHash(moduleBytes: Uint8Array): Promise<Uint8Array> {
 }
 
 export async function encodeSnapshot(content: SnapshotContent, options: EncodeOptions): Promise<EncodedSnapshot> {
+  return finishEncoding(layOutSnapshot(content, options, (await cborCodec()).encoder), options);
+}
+
+/** A snapshot whose stored pages are copied, not yet hashed or compressed. */
+export interface LaidOutSnapshot {
+  /** The whole file with room for the header (uncompressed), or the plain body (to compress). */
+  bytes: Uint8Array;
+  headerLength: number;
+  hashedLength: number;
+  producer: string;
+}
+
+/**
+ * The synchronous part of encoding: every stored page is read once (its checksum) and
+ * copied once (into the file's bytes). When it returns, `content.state`'s memory is no
+ * longer needed: a state with shared memory (Machine#snapshot({ shareMemory: true }))
+ * may run on afterwards.
+ */
+export function layOutSnapshot(content: SnapshotContent, options: EncodeOptions, encoder: Encoder): LaidOutSnapshot {
   const body: BodyV1 = {
     machine: machineToBody(content.state, options.base?.dirty),
     wasi: content.wasi ?? null,
     meta: content.meta ?? {},
   };
   const producer = options.producer ?? PRODUCER;
-  const headLength = headerLength(producer);
-  const { encoder } = await cborCodec();
-  const laid = layOutBody(body, headLength, (v) => encoder.encode(v));
-  // Uncompressed (the common case), the body is written straight into the file's bytes:
-  // every stored page is read once for its checksum and copied once.
-  const bytes = options.compress ? undefined : new Uint8Array(headLength + laid.length);
-  let stored: Uint8Array;
-  let hashed: Uint8Array;
-  if (bytes) {
-    laid.write(bytes, headLength);
-    stored = bytes.subarray(headLength);
-    hashed = stored.subarray(0, laid.hashedLength);
-  } else {
-    const plain = new Uint8Array(laid.length);
-    laid.write(plain, 0);
-    // Compressed, the hash covers the stored (deflated) bytes, as in version 1: compression
-    // costs more than hashing, and a change to the deflate stream that inflates the same is still caught.
-    stored = await (options.codec ?? streamCodec).compress(plain);
-    hashed = stored;
-  }
+  const headerLength = options.compress ? 0 : headLength(producer);
+  const laid = layOutBody(body, headLength(producer), (v) => encoder.encode(v));
+  const bytes = new Uint8Array(headerLength + laid.length);
+  laid.write(bytes, headerLength);
+  return { bytes, headerLength, hashedLength: laid.hashedLength, producer };
+}
+
+async function finishEncoding(laid: LaidOutSnapshot, options: EncodeOptions): Promise<EncodedSnapshot> {
+  const plain = laid.bytes.subarray(laid.headerLength);
+  // Compressed, the hash covers the stored (deflated) bytes, as in version 1: compression
+  // costs more than hashing, and a change to the deflate stream that inflates the same is still caught.
+  const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
   const header = {
     formatVersion: FORMAT_VERSION,
     compressed: !!options.compress,
     incremental: !!options.base,
     moduleHash: options.moduleHash,
     baseId: options.base?.id ?? NO_BASE,
-    bodyHash: await sha256(hashed),
+    bodyHash: await sha256(options.compress ? stored : plain.subarray(0, laid.hashedLength)),
     storedLength: stored.length,
-    decodedLength: laid.length,
-    producer,
+    decodedLength: plain.length,
+    producer: laid.producer,
   };
   const head = encodeHeader(header);
-  const out = bytes ?? new Uint8Array(head.length + stored.length);
-  out.set(head, 0);
-  if (!bytes) out.set(stored, head.length);
-  return { bytes: out, id: await sha256(head), header };
+  let bytes = laid.bytes;
+  if (options.compress) {
+    bytes = new Uint8Array(head.length + stored.length);
+    bytes.set(stored, head.length);
+  }
+  bytes.set(head, 0);
+  return { bytes, id: await sha256(head), header };
+}
+
+/**
+ * Encodes a state taken now by `capture` (which may share the machine's memory): the codec
+ * is loaded first, so that nothing runs between the capture and the copy of the pages;
+ * `copied` runs right after the copy (to clear dirty marks), before anything else can.
+ */
+export async function encodeCaptured(capture: () => { content: SnapshotContent; options: EncodeOptions }, copied?: () => void): Promise<EncodedSnapshot> {
+  const { encoder } = await cborCodec();
+  const { content, options } = capture();
+  const laid = layOutSnapshot(content, options, encoder);
+  copied?.();
+  return finishEncoding(laid, options);
 }
 
 /** Reads only the header (cheap: no body hashing or decoding). */
@@ -177,10 +204,13 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   const plain = header.compressed ? await (options.codec ?? streamCodec).decompress(stored, header.decodedLength) : stored;
   if (plain.length !== header.decodedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
   let cbor = plain;
-  let hashedLength = 0;
+  let split: ReturnType<typeof splitBody> | undefined;
   if (!v1) {
-    ({ cbor, hashedLength } = splitBody(plain, length));
-    if (!header.compressed && !sameBytes(await sha256(plain.subarray(0, hashedLength)), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+    split = splitBody(plain, length);
+    cbor = split.cbor;
+    if (!header.compressed && !sameBytes(await sha256(plain.subarray(0, split.hashedLength)), header.bodyHash)) {
+      throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+    }
   }
 
   const { decoder } = await cborCodec();
@@ -200,12 +230,15 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
     throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
   }
-  // Bounds first: the page count is checked against the module before any page is read.
-  const body = v1 ? (parsed.data as BodyV1) : attachPages(parsed.data as BodyV2, plain, hashedLength);
+  // Bounds first: the page count is checked against the module before any page is looked at.
+  const attached = split ? attachPages(parsed.data as BodyV2, plain, split) : { body: parsed.data as BodyV1, sums: undefined };
+  const { body, sums } = attached;
+  const machine = bodyToPartial(body.machine);
+  if (sums) machine.memories.forEach((m, i) => (m.sums = sums[i]));
   return {
     id: await sha256(bytes.subarray(0, length)),
     header,
-    machine: bodyToPartial(body.machine),
+    machine,
     wasi: body.wasi,
     meta: body.meta,
   };

@@ -14,6 +14,7 @@ import {
   decodeSnapshot,
   loadChain,
   moduleHash,
+  resolveChain,
   restoreMachine,
   sha256,
 } from '@mvvm/snapshot';
@@ -22,7 +23,7 @@ import { machineToBody } from '../src/body';
 import { pageChecksum } from '../src/checksum';
 import { decodeHeader, encodeHeader } from '../src/header';
 import { splitBody } from '../src/layout';
-import { PAGES_WASM, expectSameState, finish, reference, startedAt } from './helpers';
+import { PAGES_WASM, expectSameState, finish, plainOf, reference, reseal, startedAt, treeOf } from './helpers';
 
 let hash: Uint8Array;
 beforeAll(async () => {
@@ -77,7 +78,12 @@ describe('version 2', () => {
     pagesAt = length + splitBody(snap.subarray(length), length).hashedLength;
   });
 
-  test('pages start at a multiple of 8 and fill the rest of the file', async () => {
+  test('pages start at a multiple of 8 and fill the rest of the file; damage anywhere before them fails the body hash', async () => {
+    for (const at of [length + 3, length + 20, pagesAt - 30, pagesAt - 1]) {
+      const bad = snap.slice();
+      bad[at] ^= 4;
+      await expect(restoreFrom([bad])).rejects.toThrow(CorruptSnapshotError);
+    }
     expect(pagesAt % 8).toBe(0);
     const d = await decodeSnapshot(snap);
     expect(snap.length - pagesAt).toBe(d.machine.memories[0].indices.length * PAGE);
@@ -91,7 +97,7 @@ describe('version 2', () => {
     for (let p = 0; p < pages; p++) {
       const bad = snap.slice();
       bad[pagesAt + p * PAGE + ((p * 7919) % PAGE)] ^= 1 << (p % 8);
-      await expect(restoreFrom([bad])).rejects.toThrow(/page checksum mismatch \(memory 0, stored page \d+\)/);
+      await expect(restoreFrom([bad])).rejects.toThrow(/page checksum mismatch \(page \d+\)/);
     }
   });
 
@@ -104,15 +110,19 @@ describe('version 2', () => {
     const body = snap.subarray(length);
     await expect(restoreFrom([reheader(Uint8Array.from([...body, ...new Uint8Array(PAGE)]))])).rejects.toThrow(/longer than its \d+ stored pages/);
     await expect(restoreFrom([reheader(body.subarray(0, body.length - PAGE))])).rejects.toThrow(/shorter than its \d+ stored pages/);
-    const { hashedLength, cbor } = splitBody(body, length);
-    if (hashedLength > 8 + cbor.length) {
+    const { hashedLength, cbor, pages } = splitBody(body, length);
+    if (hashedLength > 16 + cbor.length + 4 * pages) {
       const padded = body.slice();
       padded[hashedLength - 1] = 1;
       await expect(restoreFrom([reheader(padded)])).rejects.toThrow(CorruptSnapshotError);
     }
     const huge = body.slice();
     new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
-    await expect(restoreFrom([reheader(huge)])).rejects.toThrow(/CBOR part runs past the end/);
+    await expect(restoreFrom([reheader(huge)])).rejects.toThrow(/CBOR part or its pages run past the end/);
+    // A page count that disagrees with the pages the CBOR part lists (hash recomputed, as a buggy writer would).
+    const tree = treeOf(body, length);
+    tree.machine.memories[0].data.pop();
+    await expect(restoreFrom([await reseal(snap, plainOf(tree, length))])).rejects.toThrow(`lists ${pages} stored pages and holds ${pages - 1}`);
   });
 
   test('a snapshot at an odd offset of a larger buffer reads the same', async () => {
@@ -122,6 +132,8 @@ describe('version 2', () => {
     const [a, b] = [await decodeSnapshot(odd), await decodeSnapshot(snap)];
     expect(a.id).toEqual(b.id);
     expect(a.machine.memories[0].data.map((d) => pageChecksum(d))).toEqual(b.machine.memories[0].data.map((d) => pageChecksum(d)));
+    expect(a.machine.memories[0].sums).toEqual(b.machine.memories[0].sums);
+    expectSameState(resolveChain([a]).state, resolveChain([b]).state);
   });
 });
 
@@ -138,5 +150,15 @@ test('pageChecksum: every single-bit flip and a swap of two words changes it', (
   const words = new Uint32Array(page.buffer);
   [words[10], words[50]] = [words[50], words[10]];
   expect(pageChecksum(page)).not.toBe(sum);
+  [words[10], words[50]] = [words[50], words[10]];
   expect(() => pageChecksum(new Uint8Array(100))).toThrow(RangeError);
+  // Copying while summing gives the same sum and the same bytes, aligned or not.
+  for (const offset of [0, 1, 8]) {
+    const to = new Uint8Array(PAGE + 8);
+    expect(pageChecksum(page, to.subarray(offset, offset + PAGE))).toBe(sum);
+    expect(Buffer.compare(to.subarray(offset, offset + PAGE), page)).toBe(0);
+    const src = new Uint8Array(PAGE + 3);
+    src.set(page, 3);
+    expect(pageChecksum(src.subarray(3), to.subarray(offset, offset + PAGE))).toBe(sum);
+  }
 });

@@ -79,23 +79,21 @@ const treeDecoder = new Decoder({ mapsAsObjects: true });
 const treeEncoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 
 /**
- * A decoded (uncompressed) format-version-2 body as one tree, each memory's stored pages back
- * in its `data` list and its `sums` left out, as version 1 held them: what a test alters.
+ * A decoded (uncompressed) format-version-2 body as one tree, each memory's stored pages
+ * back in its `data` list, as version 1 held them: what a test alters.
  */
 export function treeOf(plain: Uint8Array, headerLength: number): any {
   const { cbor, hashedLength } = splitBody(plain, headerLength);
   const tree = treeDecoder.decode(cbor);
   let at = hashedLength;
-  for (const m of tree.machine.memories) {
-    m.data = Array.from({ length: m.sums.length / 4 }, () => plain.slice(at, (at += PAGE)));
-    delete m.sums;
-  }
+  for (const m of tree.machine.memories) m.data = Array.from({ length: m.indices.length / 4 }, () => plain.slice(at, (at += PAGE)));
   return tree;
 }
 
 /**
  * The version-2 body of a tree as treeOf() gives it, page checksums recomputed. A tree whose
- * `data` is not a list of 64 KiB byte strings keeps it in the CBOR part (which the format refuses).
+ * `data` is not a list of 64 KiB byte strings keeps it in the CBOR part and holds no pages
+ * (which the format refuses unless no page is listed).
  */
 export function plainOf(tree: any, headerLength: number): Uint8Array {
   const memories = tree?.machine?.memories;
@@ -107,9 +105,9 @@ export function plainOf(tree: any, headerLength: number): Uint8Array {
     return out;
   }
   const cbor = treeEncoder.encode(tree);
-  const out = new Uint8Array(8 + cbor.length + ((8 - ((headerLength + 8 + cbor.length) % 8)) % 8));
+  const out = new Uint8Array(16 + cbor.length + ((8 - ((headerLength + 16 + cbor.length) % 8)) % 8));
   new DataView(out.buffer).setBigUint64(0, BigInt(cbor.length), true);
-  out.set(cbor, 8);
+  out.set(cbor, 16);
   return out;
 }
 
