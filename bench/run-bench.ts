@@ -24,9 +24,13 @@
  *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
  *                     program, a generated 34,000-function module, memory growth)
  *   --grow-steps=N    64 MiB memory.grow steps in the start-up section (default 16; 63 = 4 GiB)
+ *   --no-simd         skip the SIMD section (the same C kernels built with and without
+ *                     -msimd128: ours, the JS tier and V8 on each build; `simd` in --only)
  *   --no-migrate      skip the migration section (bench/migrate: pre-copy vs stop-and-copy
  *                     over loopback, 1/16/64/256 MiB, low and high write rates; `migrate` in --only)
  *   --migrate-sizes=L MiB sizes of the migration section (default 1,16,64,256)
+ *   --no-scheduler    skip the scheduler section (the SystemMonitor's CPU share at a 1 s interval;
+ *                     N time-sliced tasks against one alone; `scheduler` in --only)
  *
  * After the kernels table, the `wasi` section (bench/wasi/bench-wasi.ts) runs a file-I/O
  * heavy WASI program under @mvvm/wasi and under node:wasi (V8), checks that stdout and the
@@ -79,8 +83,13 @@ const KERNEL_DIR = path.join(__dirname, 'kernels');
 const wantWasi = !flag('no-wasi') && (!only || only.includes('wasi'));
 const wantSnapshot = !flag('no-snapshot') && (!only || only.includes('snapshot'));
 const wantMigrate = !flag('no-migrate') && (!only || only.includes('migrate'));
+const wantScheduler = !flag('no-scheduler') && (!only || only.includes('scheduler'));
 const wantDeterministic = !flag('no-deterministic') && !flag('no-ours') && (!only || only.includes('deterministic'));
 const wantStartup = !flag('no-startup') && (!only || only.includes('startup'));
+const wantSimd = !flag('no-simd') && !flag('no-ours') && (!only || only.includes('simd'));
+/** The SIMD section's program: auto-vectorised kernels (packages/interpreter/test/programs/simd), rounds per run. */
+const SIMD_DIR = path.join(__dirname, '../packages/interpreter/test/programs/simd');
+const SIMD_N = 50;
 /** Kernels with float arithmetic, timed with deterministic NaNs on and off. */
 const DETERMINISTIC_KERNELS = ['nbody', 'mandelbrot', 'fib'];
 
@@ -607,6 +616,35 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- the SIMD section: one C source built with -O3 -msimd128 and without, each under
+  // ours (interpreter), ours (JS tier auto: SIMD functions stay in the interpreter) and V8 ----
+  let simd: { build: string; instructions: number; oursMs: number; tierMs: number; v8Ms: number }[] | undefined;
+  if (wantSimd && Machine) {
+    const n = Math.max(1, Math.round(SIMD_N * scale));
+    console.log(`\nSIMD: the same C kernels (test/programs/simd/simd.c, run(${n})) built with -msimd128 and without (median of ${reps})`);
+    simd = [];
+    for (const build of ['simd', 'scalar']) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(SIMD_DIR, `${build}.wasm`)));
+      const ours = await timeOurs(Machine, bytes, n, 'i32');
+      const tier = await timeOurs(Machine, bytes, n, 'i32', 'auto');
+      const v8 = await timeV8(bytes, n, 'i32');
+      const sums = new Set([...ours, ...tier, ...v8].map((t) => t.checksum));
+      if (sums.size !== 1) {
+        console.log(`!!!!!!!! SIMD MISMATCH on the ${build} build: ${[...sums].join(' vs ')}`);
+        mismatch = true;
+      }
+      const row = { build, instructions: ours[0].instructions ?? 0, oursMs: median(ours.map((t) => t.ms)), tierMs: median(tier.map((t) => t.ms)), v8Ms: median(v8.map((t) => t.ms)) };
+      simd.push(row);
+      console.log(
+        `  ${build.padEnd(7)} ${(row.instructions / 1e6).toFixed(1).padStart(6)} M instr   ours ${row.oursMs.toFixed(0).padStart(6)} ms   JS tier ${row.tierMs.toFixed(0).padStart(6)} ms   V8 ${row.v8Ms.toFixed(2).padStart(7)} ms   ours/V8 ${(row.oursMs / row.v8Ms).toFixed(0)}x   tier/V8 ${(row.tierMs / row.v8Ms).toFixed(0)}x`,
+      );
+    }
+    const [v, sc] = simd;
+    console.log(
+      `  simd/scalar: instructions ${(v.instructions / sc.instructions).toFixed(2)}x, ours ${(v.oursMs / sc.oursMs).toFixed(2)}x, JS tier ${(v.tierMs / sc.tierMs).toFixed(2)}x, V8 ${(v.v8Ms / sc.v8Ms).toFixed(2)}x`,
+    );
+  }
+
   // ---- the startup section: whole processes, `mvvm run` vs node:wasi (bench/startup) ----
   let startup: StartupBenchResult | undefined;
   if (wantStartup) {
@@ -645,6 +683,18 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- the scheduler section: bench/scheduler/bench-scheduler.ts, in its own process ----
+  if (wantScheduler) {
+    console.log('\nscheduler: the monitor\'s CPU share at a 1 s interval; N tasks time-sliced in one WasmScheduler against one alone (bench/scheduler)');
+    const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'scheduler', 'bench-scheduler.ts'), `--reps=${reps}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) {
+      console.log(`!!!!!!!! ERROR: the scheduler section failed (exit ${r.status}) !!!!!!!!`);
+      mismatch = true;
+    }
+  }
+
   console.log(`total bench time ${((now() - startedAt) / 1000).toFixed(1)} s`);
   if (mismatch) console.log('!!!!!!!! ERROR: engines disagree on at least one checksum (see above) !!!!!!!!');
   if (wantJson) {
@@ -655,6 +705,7 @@ async function main(): Promise<void> {
         geomean: { oursOverV8: gmV8, oursOverWasmInterp: gmWi, wasmInterpOverV8: gmWiV8, tierOverV8: gmTier },
         ...(wasi ? { wasi } : {}),
         ...(deterministic ? { deterministic } : {}),
+        ...(simd ? { simd } : {}),
         ...(startup ? { startup } : {}),
         ok: !mismatch,
       }),

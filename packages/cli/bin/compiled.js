@@ -4,7 +4,7 @@
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
-const PACKAGES = ['interpreter', 'wasi', 'snapshot', 'migrate', 'cli'];
+const PACKAGES = ['interpreter', 'wasi', 'snapshot', 'migrate', 'scheduler', 'cli'];
 
 /**
  * True when every package under `packagesDir` has dist/index.js and a last build (tsc -b's

@@ -113,14 +113,15 @@ export function program(setExit: (code: number) => void): Command {
     sourceOptions(
       cli
         .command('migrate')
-        .description('send a snapshot to `mvvm serve` on another host, which runs it (cold migration)')
-        .argument('<snapshot>')
+        .description('move a task of a running scheduler to another scheduler (TASK: its id in `mvvm ps`); with -t, send a snapshot to `mvvm serve` on another host, which runs it (cold migration)')
+        .argument('<task|snapshot>')
         .requiredOption('--to <HOST:PORT>', 'the target')
-        .requiredOption('-t, --target <wasm>', 'the program the snapshot was taken of')
+        .option('-t, --target <wasm>', 'the program the snapshot was taken of (a snapshot migration)')
+        .option('--control <PATH|HOST:PORT>', "a task migration: the scheduler's control endpoint (see `mvvm ps`)")
         .addOption(dirOption())
         .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), []),
     ),
-  ).action(async (snapshot: string, o) => setExit(await migrateSnapshot(snapshot, o)));
+  ).action(async (what: string, o) => setExit(o.target ? await migrateSnapshot(what, o) : await (await sched()).migrateTaskCommand(what, o.to, o)));
 
   triggerOptions(
     cli
@@ -180,7 +181,68 @@ and no snapshot was written (the trigger never came, or there was none).`,
       const session = snapshot ? await resume(o.target, snapshot, o.dir, o.base) : await start(launchOf(o.target, o));
       setExit(await debug(session));
     });
+  schedulerCommands(cli, setExit);
   return cli;
+}
+
+/** The scheduler's commands load @mvvm/scheduler (immer, http) only when used: `mvvm run` starts no slower for them. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require (tsx's source mode has no extensionless dynamic import)
+const sched = async (): Promise<typeof import('./commands/scheduler')> => require('./commands/scheduler');
+
+const controlOptions = (cmd: Command) =>
+  cmd
+    .option('--control <PATH|HOST:PORT>', "the daemon's control endpoint (default: $MVVM_SCHEDULER_CONTROL, else the unix socket of the daemon on $MIGRATION_PORT)")
+    .option('--token-file <FILE>', 'the migration token (default $MVVM_MIGRATION_TOKEN)');
+
+/** `mvvm scheduler` and the commands that talk to a running one (commands/scheduler.ts). */
+function schedulerCommands(cli: Command, setExit: (code: number) => void): void {
+  peerOptions(
+    cli
+      .command('scheduler')
+      .description('run the scheduler daemon: time-slices tasks, monitors the host, migrates on thresholds, accepts migrations (with no task: a pure target)')
+      .argument('[task]', 'a task to launch at once')
+      .argument('[args...]', 'its arguments')
+      .option('--listen <HOST:PORT>', 'accept migrations here (default 127.0.0.1:$MIGRATION_PORT, 9876; port 0: any free port)')
+      .option('--targets <LIST>', 'migration targets ARCH@HOST:PORT,... (default $MIGRATION_TARGETS and $ARM_MIGRATION_HOST)')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--control <PATH|HOST:PORT>', 'the control endpoint: a unix socket (default $MVVM_SCHEDULER_CONTROL, else /tmp/mvvm-scheduler-UID-PORT.sock) or a loopback HOST:PORT')
+      .option('--module-cache <DIR>', 'modules by SHA-256, used for arriving tasks')
+      .option('--no-precopy', 'stop-and-copy instead of pre-copy')
+      .option('--output-dir <DIR>', "each launched task's stdout/stderr to DIR/task-ID.stdout|.stderr")
+      .option('--proc-root <DIR>', 'read /proc from here (testing)')
+      .option('--sys-root <DIR>', 'read /sys from here (testing)')
+      .option('-v, --verbose', 'log every monitor sample')
+      .passThroughOptions(),
+  ).action(async (task: string | undefined, args: string[], o) => setExit(await (await sched()).schedulerCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('launch')
+      .description('launch a task in the running scheduler')
+      .argument('<task>', 'the program')
+      .argument('[args...]', 'its arguments')
+      .addOption(dirOption())
+      .addOption(envOption())
+      .option('--to <HOST:PORT>', 'migrate it there at once')
+      .passThroughOptions(),
+  ).action(async (task: string, args: string[], o) => setExit(await (await sched()).launchCommand(task, args, o)));
+
+  controlOptions(
+    cli
+      .command('ps')
+      .description("the scheduler's tasks: state, host, instruction count, memory")
+      .option('-w, --watch', 'follow changes (streamed as JSON patches of the task table)')
+      .option('--json', 'machine-readable output'),
+  ).action(async (o) => setExit(await (await sched()).psCommand(o)));
+
+  for (const action of ['pause', 'resume', 'kill'] as const) {
+    controlOptions(cli.command(action).description(`${action} a task of the scheduler`).argument('<task>', 'task id (mvvm ps)')).action(async (id: string, o) => setExit(await (await sched()).taskAction(action, id, o)));
+  }
+
+  controlOptions(cli.command('metrics').description("the scheduler monitor's last sample, thresholds and cost").option('--json', 'machine-readable output')).action(async (o) =>
+    setExit(await (await sched()).metricsCommand(o)),
+  );
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -17,7 +17,7 @@ export class MalformedError extends WasmError {
   }
 }
 
-/** A well-formed module uses a feature this runtime does not implement (SIMD, for now). */
+/** A well-formed module uses a feature this runtime does not implement. */
 export class UnsupportedFeatureError extends MalformedError {}
 
 /** The module is well-formed but does not validate (the spec's "invalid"). */

@@ -17,7 +17,7 @@ export { DEFAULT_LIMITS, MAX_LIMITS, MAX_HOST_NESTING } from './execution/thread
 export { MAX_PAGES, MAX_TABLE_ENTRIES } from './execution/runtime';
 export { MAX_EXTERNS } from './state/check-state';
 export { decodeModule } from './binary/decoder';
-export { STATE_VERSION, moduleFingerprint } from './state/machine-state';
+export { READABLE_STATE_VERSIONS, STATE_VERSION, moduleFingerprint } from './state/machine-state';
 export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
 export { instructionName } from './binary/opcode-names';

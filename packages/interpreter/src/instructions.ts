@@ -12,7 +12,11 @@
  *
  * `op` is the internal opcode, which is also how the instruction is keyed everywhere:
  * the wasm single-byte opcode, 0x100 + n for the 0xFC-prefixed instruction n, 0x120.. for
- * the instructions that exist only in the internal code.
+ * the instructions that exist only in the internal code, SIMD_OP + n for the 0xFD-prefixed
+ * (SIMD) instruction n. SIMD instructions are not internal opcodes of their own: they run
+ * out of line (execution/simd.ts), carried by four internal opcodes by immediate shape
+ * (`simd <n>`, `simd_imm <n> <imm>`, `simd_mem_lane <n> <offset> <lane>`, `simd_const <n>
+ * <4 words>`), so the run loop's switch grows by one group of cases.
  */
 import { ValType } from './syntax/types';
 
@@ -31,7 +35,11 @@ export type Immediates =
   | 'data_byte' // memory.init: dataidx 0x00
   | 'byte_byte' // memory.copy: 0x00 0x00
   | 'elem_table' // table.init: elemidx tableidx
-  | 'table_table'; // table.copy
+  | 'table_table' // table.copy
+  | 'lane' // SIMD lane index: one byte
+  | 'memarg_lane' // SIMD load/store lane: align offset lane
+  | 'v128' // v128.const: 16 bytes
+  | 'shuffle'; // i8x16.shuffle: 16 lane bytes
 
 export interface Instruction {
   /** Internal opcode (see above). */
@@ -59,10 +67,44 @@ export interface Instruction {
   js?: string;
 }
 
+/** Internal key of the 0xFD-prefixed (SIMD) instruction n: SIMD_OP + n. */
+export const SIMD_OP = 0x400;
+/** The internal opcodes that carry a SIMD instruction, by immediate shape. */
+export const SIMD_PLAIN = 0x122;
+export const SIMD_IMM = 0x123;
+export const SIMD_MEM_LANE = 0x124;
+export const SIMD_CONST = 0x125;
+/** First sub-opcode of the internal-only v128 forms (SIMD_OP + SIMD_INTERNAL + k). */
+export const SIMD_INTERNAL = 0x200;
+export const enum V128Form { GlobalGet = 0x200, GlobalSet, Select, Drop }
+/** The internal opcodes of local.get/set/tee of a v128 local: <wordOffset>. */
+export const V128_LOCAL_GET = 0x126;
+export const V128_LOCAL_SET = 0x127;
+export const V128_LOCAL_TEE = 0x128;
+
+/** Natural alignment (log2) of the SIMD memory instructions other than the 16-byte ones. */
+const SIMD_ALIGN: Record<string, number> = {
+  'v128.load8x8_s': 3, 'v128.load8x8_u': 3, 'v128.load16x4_s': 3, 'v128.load16x4_u': 3, 'v128.load32x2_s': 3, 'v128.load32x2_u': 3,
+  'v128.load8_splat': 0, 'v128.load16_splat': 1, 'v128.load32_splat': 2, 'v128.load64_splat': 3,
+  'v128.load8_lane': 0, 'v128.load16_lane': 1, 'v128.load32_lane': 2, 'v128.load64_lane': 3,
+  'v128.store8_lane': 0, 'v128.store16_lane': 1, 'v128.store32_lane': 2, 'v128.store64_lane': 3,
+  'v128.load32_zero': 2, 'v128.load64_zero': 3,
+};
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    const b = n & 0x7f;
+    n >>>= 7;
+    out.push(n === 0 ? b : b | 0x80);
+  } while (n !== 0);
+  return out;
+}
+
 export const INSTRUCTIONS: readonly Instruction[] = (() => {
   const list: Instruction[] = [];
   const add = (op: number, name: string, immediates: Immediates, signature: string | null, words: number, extra: Partial<Instruction> = {}): void => {
-    const encoding = op < 0x100 ? [op] : op < 0x120 ? [0xfc, op - 0x100] : [];
+    const encoding = op < 0x100 ? [op] : op < 0x120 ? [0xfc, op - 0x100] : op >= SIMD_OP ? [0xfd, ...uleb(op - SIMD_OP)] : [];
     list.push({ op, name, encoding, immediates, signature, transfer: false, words, ...extra });
   };
   const T = { transfer: true };
@@ -178,6 +220,216 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
   // Internal only: branches that move the kept values down first (<pc> <keep> <heightWords>)
   add(0x120, 'br_drop', 'none', null, 4, T);
   add(0x121, 'br_if_drop', 'none', null, 4, T);
+  // Internal only: the carriers of SIMD instructions (see above)
+  add(SIMD_PLAIN, 'simd', 'none', null, 2);
+  add(SIMD_IMM, 'simd_imm', 'none', null, 3);
+  add(SIMD_MEM_LANE, 'simd_mem_lane', 'none', null, 4);
+  add(SIMD_CONST, 'simd_const', 'none', null, 6);
+  // Internal only: v128 locals, the commonest v128 moves, in the run loop itself (<wordOffset>)
+  add(V128_LOCAL_GET, 'local.get (v128)', 'none', null, 2);
+  add(V128_LOCAL_SET, 'local.set (v128)', 'none', null, 2);
+  add(V128_LOCAL_TEE, 'local.tee (v128)', 'none', null, 2);
+  // 0xFD prefix: fixed-width SIMD. Entries `sub name immediates signature` ('m': memarg,
+  // 'l': lane, 'ml': memarg + lane, 'c': 16 bytes); 'V' stands for v128.
+  const simd = (entries: string): void => {
+    for (const line of entries.trim().split('\n')) {
+      const [sub, name, imm, ...sig] = line.trim().split(/\s+/);
+      const immediates: Immediates = imm === 'm' ? 'memarg' : imm === 'l' ? 'lane' : imm === 'ml' ? 'memarg_lane' : imm === 'c' ? (name === 'v128.const' ? 'v128' : 'shuffle') : 'none';
+      const extra: Partial<Instruction> = {};
+      if (imm === 'm' || imm === 'ml') extra.align = SIMD_ALIGN[name] ?? 4;
+      add(SIMD_OP + parseInt(sub, 16), name, immediates, sig.join(' ').replace(/V/g, 'v128'), 0, extra);
+    }
+  };
+  const lanes = (first: number, shape: string, names: string, sig: string): string =>
+    names.trim().split(/\s+/).map((n, i) => n === '-' ? '' : `${(first + i).toString(16)} ${shape}.${n} - ${sig}`).filter((x) => x !== '').join('\n');
+  simd(`
+    00 v128.load m i32 -> V
+    01 v128.load8x8_s m i32 -> V
+    02 v128.load8x8_u m i32 -> V
+    03 v128.load16x4_s m i32 -> V
+    04 v128.load16x4_u m i32 -> V
+    05 v128.load32x2_s m i32 -> V
+    06 v128.load32x2_u m i32 -> V
+    07 v128.load8_splat m i32 -> V
+    08 v128.load16_splat m i32 -> V
+    09 v128.load32_splat m i32 -> V
+    0a v128.load64_splat m i32 -> V
+    0b v128.store m i32 V ->
+    0c v128.const c -> V
+    0d i8x16.shuffle c V V -> V
+    0e i8x16.swizzle - V V -> V
+    0f i8x16.splat - i32 -> V
+    10 i16x8.splat - i32 -> V
+    11 i32x4.splat - i32 -> V
+    12 i64x2.splat - i64 -> V
+    13 f32x4.splat - f32 -> V
+    14 f64x2.splat - f64 -> V
+    15 i8x16.extract_lane_s l V -> i32
+    16 i8x16.extract_lane_u l V -> i32
+    17 i8x16.replace_lane l V i32 -> V
+    18 i16x8.extract_lane_s l V -> i32
+    19 i16x8.extract_lane_u l V -> i32
+    1a i16x8.replace_lane l V i32 -> V
+    1b i32x4.extract_lane l V -> i32
+    1c i32x4.replace_lane l V i32 -> V
+    1d i64x2.extract_lane l V -> i64
+    1e i64x2.replace_lane l V i64 -> V
+    1f f32x4.extract_lane l V -> f32
+    20 f32x4.replace_lane l V f32 -> V
+    21 f64x2.extract_lane l V -> f64
+    22 f64x2.replace_lane l V f64 -> V
+    ${lanes(0x23, 'i8x16', 'eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u', 'V V -> V')}
+    ${lanes(0x2d, 'i16x8', 'eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u', 'V V -> V')}
+    ${lanes(0x37, 'i32x4', 'eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u', 'V V -> V')}
+    ${lanes(0x41, 'f32x4', 'eq ne lt gt le ge', 'V V -> V')}
+    ${lanes(0x47, 'f64x2', 'eq ne lt gt le ge', 'V V -> V')}
+    4d v128.not - V -> V
+    4e v128.and - V V -> V
+    4f v128.andnot - V V -> V
+    50 v128.or - V V -> V
+    51 v128.xor - V V -> V
+    52 v128.bitselect - V V V -> V
+    53 v128.any_true - V -> i32
+    54 v128.load8_lane ml i32 V -> V
+    55 v128.load16_lane ml i32 V -> V
+    56 v128.load32_lane ml i32 V -> V
+    57 v128.load64_lane ml i32 V -> V
+    58 v128.store8_lane ml i32 V ->
+    59 v128.store16_lane ml i32 V ->
+    5a v128.store32_lane ml i32 V ->
+    5b v128.store64_lane ml i32 V ->
+    5c v128.load32_zero m i32 -> V
+    5d v128.load64_zero m i32 -> V
+    5e f32x4.demote_f64x2_zero - V -> V
+    5f f64x2.promote_low_f32x4 - V -> V
+    60 i8x16.abs - V -> V
+    61 i8x16.neg - V -> V
+    62 i8x16.popcnt - V -> V
+    63 i8x16.all_true - V -> i32
+    64 i8x16.bitmask - V -> i32
+    65 i8x16.narrow_i16x8_s - V V -> V
+    66 i8x16.narrow_i16x8_u - V V -> V
+    67 f32x4.ceil - V -> V
+    68 f32x4.floor - V -> V
+    69 f32x4.trunc - V -> V
+    6a f32x4.nearest - V -> V
+    6b i8x16.shl - V i32 -> V
+    6c i8x16.shr_s - V i32 -> V
+    6d i8x16.shr_u - V i32 -> V
+    6e i8x16.add - V V -> V
+    6f i8x16.add_sat_s - V V -> V
+    70 i8x16.add_sat_u - V V -> V
+    71 i8x16.sub - V V -> V
+    72 i8x16.sub_sat_s - V V -> V
+    73 i8x16.sub_sat_u - V V -> V
+    74 f64x2.ceil - V -> V
+    75 f64x2.floor - V -> V
+    76 i8x16.min_s - V V -> V
+    77 i8x16.min_u - V V -> V
+    78 i8x16.max_s - V V -> V
+    79 i8x16.max_u - V V -> V
+    7a f64x2.trunc - V -> V
+    7b i8x16.avgr_u - V V -> V
+    7c i16x8.extadd_pairwise_i8x16_s - V -> V
+    7d i16x8.extadd_pairwise_i8x16_u - V -> V
+    7e i32x4.extadd_pairwise_i16x8_s - V -> V
+    7f i32x4.extadd_pairwise_i16x8_u - V -> V
+    80 i16x8.abs - V -> V
+    81 i16x8.neg - V -> V
+    82 i16x8.q15mulr_sat_s - V V -> V
+    83 i16x8.all_true - V -> i32
+    84 i16x8.bitmask - V -> i32
+    85 i16x8.narrow_i32x4_s - V V -> V
+    86 i16x8.narrow_i32x4_u - V V -> V
+    87 i16x8.extend_low_i8x16_s - V -> V
+    88 i16x8.extend_high_i8x16_s - V -> V
+    89 i16x8.extend_low_i8x16_u - V -> V
+    8a i16x8.extend_high_i8x16_u - V -> V
+    8b i16x8.shl - V i32 -> V
+    8c i16x8.shr_s - V i32 -> V
+    8d i16x8.shr_u - V i32 -> V
+    8e i16x8.add - V V -> V
+    8f i16x8.add_sat_s - V V -> V
+    90 i16x8.add_sat_u - V V -> V
+    91 i16x8.sub - V V -> V
+    92 i16x8.sub_sat_s - V V -> V
+    93 i16x8.sub_sat_u - V V -> V
+    94 f64x2.nearest - V -> V
+    95 i16x8.mul - V V -> V
+    96 i16x8.min_s - V V -> V
+    97 i16x8.min_u - V V -> V
+    98 i16x8.max_s - V V -> V
+    99 i16x8.max_u - V V -> V
+    9b i16x8.avgr_u - V V -> V
+    9c i16x8.extmul_low_i8x16_s - V V -> V
+    9d i16x8.extmul_high_i8x16_s - V V -> V
+    9e i16x8.extmul_low_i8x16_u - V V -> V
+    9f i16x8.extmul_high_i8x16_u - V V -> V
+    a0 i32x4.abs - V -> V
+    a1 i32x4.neg - V -> V
+    a3 i32x4.all_true - V -> i32
+    a4 i32x4.bitmask - V -> i32
+    a7 i32x4.extend_low_i16x8_s - V -> V
+    a8 i32x4.extend_high_i16x8_s - V -> V
+    a9 i32x4.extend_low_i16x8_u - V -> V
+    aa i32x4.extend_high_i16x8_u - V -> V
+    ab i32x4.shl - V i32 -> V
+    ac i32x4.shr_s - V i32 -> V
+    ad i32x4.shr_u - V i32 -> V
+    ae i32x4.add - V V -> V
+    b1 i32x4.sub - V V -> V
+    b5 i32x4.mul - V V -> V
+    b6 i32x4.min_s - V V -> V
+    b7 i32x4.min_u - V V -> V
+    b8 i32x4.max_s - V V -> V
+    b9 i32x4.max_u - V V -> V
+    ba i32x4.dot_i16x8_s - V V -> V
+    bc i32x4.extmul_low_i16x8_s - V V -> V
+    bd i32x4.extmul_high_i16x8_s - V V -> V
+    be i32x4.extmul_low_i16x8_u - V V -> V
+    bf i32x4.extmul_high_i16x8_u - V V -> V
+    c0 i64x2.abs - V -> V
+    c1 i64x2.neg - V -> V
+    c3 i64x2.all_true - V -> i32
+    c4 i64x2.bitmask - V -> i32
+    c7 i64x2.extend_low_i32x4_s - V -> V
+    c8 i64x2.extend_high_i32x4_s - V -> V
+    c9 i64x2.extend_low_i32x4_u - V -> V
+    ca i64x2.extend_high_i32x4_u - V -> V
+    cb i64x2.shl - V i32 -> V
+    cc i64x2.shr_s - V i32 -> V
+    cd i64x2.shr_u - V i32 -> V
+    ce i64x2.add - V V -> V
+    d1 i64x2.sub - V V -> V
+    d5 i64x2.mul - V V -> V
+    d6 i64x2.eq - V V -> V
+    d7 i64x2.ne - V V -> V
+    d8 i64x2.lt_s - V V -> V
+    d9 i64x2.gt_s - V V -> V
+    da i64x2.le_s - V V -> V
+    db i64x2.ge_s - V V -> V
+    dc i64x2.extmul_low_i32x4_s - V V -> V
+    dd i64x2.extmul_high_i32x4_s - V V -> V
+    de i64x2.extmul_low_i32x4_u - V V -> V
+    df i64x2.extmul_high_i32x4_u - V V -> V
+    ${lanes(0xe0, 'f32x4', 'abs neg - sqrt', 'V -> V')}
+    ${lanes(0xe4, 'f32x4', 'add sub mul div min max pmin pmax', 'V V -> V')}
+    ${lanes(0xec, 'f64x2', 'abs neg - sqrt', 'V -> V')}
+    ${lanes(0xf0, 'f64x2', 'add sub mul div min max pmin pmax', 'V V -> V')}
+    f8 i32x4.trunc_sat_f32x4_s - V -> V
+    f9 i32x4.trunc_sat_f32x4_u - V -> V
+    fa f32x4.convert_i32x4_s - V -> V
+    fb f32x4.convert_i32x4_u - V -> V
+    fc i32x4.trunc_sat_f64x2_s_zero - V -> V
+    fd i32x4.trunc_sat_f64x2_u_zero - V -> V
+    fe f64x2.convert_low_i32x4_s - V -> V
+    ff f64x2.convert_low_i32x4_u - V -> V`);
+  // Internal only: the v128 forms of the instructions whose operand types vary (sub-opcodes
+  // from 0x200, not in any binary): one instruction moves a whole v128 (four words).
+  const v128Forms: [string, string | null][] = [
+    ['global.get', null], ['global.set', null], ['select', 'v128 v128 i32 -> v128'], ['drop', 'v128 ->'],
+  ];
+  v128Forms.forEach(([name, sig], i) => list.push({ op: SIMD_OP + SIMD_INTERNAL + i, name: `${name} (v128)`, encoding: [], immediates: 'none', signature: sig, transfer: false, words: 0 }));
   return list;
 })();
 
@@ -187,7 +439,7 @@ export const BY_OP: ReadonlyMap<number, Instruction> = new Map(INSTRUCTIONS.map(
 /** The instructions present in the internal code (what the run loop must have a case for). */
 export const INTERNAL_OPS: readonly number[] = INSTRUCTIONS.filter((i) => i.words !== 0).map((i) => i.op);
 
-const VAL_TYPES: Record<string, ValType> = { i32: ValType.I32, i64: ValType.I64, f32: ValType.F32, f64: ValType.F64, funcref: ValType.FuncRef };
+const VAL_TYPES: Record<string, ValType> = { v128: ValType.V128, i32: ValType.I32, i64: ValType.I64, f32: ValType.F32, f64: ValType.F64, funcref: ValType.FuncRef };
 
 /** An instruction's fixed signature as value types: [pops, pushes]. */
 export function signatureTypes(i: Instruction): [ValType[], ValType[]] {

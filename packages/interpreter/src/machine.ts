@@ -1,5 +1,5 @@
 import { ExhaustionError, WasmError } from './errors';
-import { ValType } from './syntax/types';
+import { ValType, slotCount, slotsOf } from './syntax/types';
 import { RunResult, execute } from './execution/executor';
 import { callHost } from './execution/host-call';
 import { ImportValue, Imports, compileModule, instantiate } from './execution/instantiate';
@@ -288,10 +288,14 @@ export class Machine {
     if (argCount !== f.type.params.length) {
       throw new WasmError(`expected ${f.type.params.length} arguments, got ${argCount}`);
     }
-    if (base + 2 * (argCount + f.type.results.length) >= t.stackWords) throw new WasmError('no stack left for the call');
-    for (let i = 0; i < argCount; i++) writeArg(t.s32, base + 2 * i, i);
+    if (base + 2 * (slotsOf(f.type.params) + slotsOf(f.type.results)) >= t.stackWords) throw new WasmError('no stack left for the call');
+    let at = base;
+    for (let i = 0; i < argCount; i++) {
+      writeArg(t.s32, at, i);
+      at += 2 * slotCount(f.type.params[i]);
+    }
     t.base = base;
-    t.sp = base + 2 * argCount;
+    t.sp = at;
     t.entryFuncAddr = addr;
     t.status = 'running';
     if (f.compiled !== null) enterFunction(t, f, addr);
@@ -378,7 +382,12 @@ export class Machine {
 
   private readResults<T>(f: FunctionInstance, read: (words: Int32Array, at: number, t: ValType) => T): T[] {
     const t = this.store.thread;
-    return f.type.results.map((type, i) => read(t.s32, t.base + 2 * i, type));
+    let at = t.base;
+    return f.type.results.map((type) => {
+      const value = read(t.s32, at, type);
+      at += 2 * slotCount(type);
+      return value;
+    });
   }
 }
 

@@ -28,6 +28,7 @@ export function machineToBody(state: MachineState, dirty?: number[][]): MachineB
     }),
     tables: state.tables.map((tb) => ({ elemType: tb.elemType, size: tb.size, max: tb.max ?? null, elements: int32ToLE(tb.elements) })),
     globals: int32ToLE(state.globals),
+    ...(state.globalsHigh !== undefined ? { globalsHigh: int32ToLE(state.globalsHigh) } : {}),
     droppedElems: state.droppedElems,
     droppedDatas: state.droppedDatas,
     externs: state.externs,
@@ -49,6 +50,7 @@ export function bodyToPartial(b: MachineBodyV1): PartialState {
       ...rest,
       tables: b.tables.map((tb) => ({ elemType: tb.elemType, size: tb.size, max: tb.max ?? undefined, elements: int32FromLE(tb.elements) })),
       globals: int32FromLE(b.globals),
+      globalsHigh: b.globalsHigh === undefined ? undefined : int32FromLE(b.globalsHigh),
       thread: { ...b.thread, frames: int32FromLE(b.thread.frames), stack: int32FromLE(b.thread.stack) },
     },
   };

@@ -2,7 +2,7 @@
  * A Machine to and from snapshot bytes: what the CLI and any other host call. Dirty-page
  * tracking decides what an incremental snapshot stores.
  */
-import { Imports, Machine, MachineOptions, RestoreError, STATE_VERSION, TRANSLATOR_VERSION } from '@mvvm/interpreter';
+import { Imports, Machine, MachineOptions, READABLE_STATE_VERSIONS, RestoreError, TRANSLATOR_VERSION } from '@mvvm/interpreter';
 import { sameBytes, sha256, toHex } from './checksum';
 import type { Codec } from './codec';
 import { InvalidSnapshotError, SnapshotVersionError, WrongModuleError } from './errors';
@@ -69,7 +69,9 @@ export async function restoreMachine(
 ): Promise<Machine> {
   await assertSameModule(moduleBytes, resolved);
   const { state } = resolved;
-  if (state.version !== STATE_VERSION) throw new SnapshotVersionError(`machine state version ${state.version}, this runtime reads ${STATE_VERSION}`);
+  if (!READABLE_STATE_VERSIONS.includes(state.version)) {
+    throw new SnapshotVersionError(`machine state version ${state.version}, this runtime reads ${READABLE_STATE_VERSIONS.join(', ')}`);
+  }
   if (state.translatorVersion !== TRANSLATOR_VERSION) {
     throw new SnapshotVersionError(`snapshot taken with translator version ${state.translatorVersion}, this runtime has ${TRANSLATOR_VERSION}`);
   }

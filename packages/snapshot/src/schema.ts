@@ -36,6 +36,8 @@ const machineFields = {
     .array(z.object({ elemType: z.enum(['funcref', 'externref']), size: int(0, MAX_TABLE_ENTRIES), max: u32.nullable(), elements: words }))
     .max(100_000),
   globals: words,
+  /** The upper halves of v128 globals (state version 2); absent when the module has none. */
+  globalsHigh: words.optional(),
   droppedElems: z.array(u32),
   droppedDatas: z.array(u32),
   externs: z.array(z.unknown()).max(MAX_EXTERNS),

@@ -14,6 +14,8 @@ interface Case {
   files?: Record<string, string>;
   /** Checks that hold whatever node:wasi does (so the comparison is not vacuous). */
   expect: (r: { stdout: string; code: number }) => void;
+  /** A line node:wasi itself does not print reliably: left out of the comparison (ours is checked by expect). */
+  nodeUnreliable?: RegExp;
 }
 
 const cases: Case[] = [
@@ -47,6 +49,9 @@ const cases: Case[] = [
   {
     name: 'clock_random',
     spec: {},
+    // node:wasi (uvwasi) can wake from the 20 ms sleep early on a loaded machine (seen: "0");
+    // ours must say 1 (checked by expect), node's line is not a reference for it.
+    nodeUnreliable: /^slept at least 20ms: \d$/m,
     expect: (r) => {
       expect(r.stdout).not.toMatch(/: 0$/m);
       expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(5);
@@ -83,7 +88,8 @@ describe('differential against node:wasi', () => {
       const theirs = await runNodeWasi(c.name, { ...spec, dir: dirNode });
       const ours = await runOurs(c.name, { ...spec, dir: dirOurs });
       c.expect(ours);
-      expect({ stdout: ours.stdout, stderr: ours.stderr, code: ours.code }).toEqual(theirs);
+      const comparable = (out: string) => (c.nodeUnreliable ? out.replace(c.nodeUnreliable, '(not compared)') : out);
+      expect({ stdout: comparable(ours.stdout), stderr: ours.stderr, code: ours.code }).toEqual({ ...theirs, stdout: comparable(theirs.stdout) });
       expect(readTree(dirOurs)).toEqual(readTree(dirNode));
       fs.rmSync(dirNode, { recursive: true });
       fs.rmSync(dirOurs, { recursive: true });

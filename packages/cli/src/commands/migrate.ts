@@ -30,7 +30,7 @@ export interface MigrateFlags extends PeerFlags {
   verbose?: boolean;
 }
 
-const tlsOf = (f: PeerFlags): TlsFiles | undefined => (f.tlsCert || f.tlsKey || f.tlsCa ? { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa } : undefined);
+export const tlsOf = (f: PeerFlags): TlsFiles | undefined => (f.tlsCert || f.tlsKey || f.tlsCa ? { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa } : undefined);
 
 /** Exit code of `mvvm run --migrate-to` when the hand-over is in doubt (EX_TEMPFAIL). */
 export const IN_DOUBT_EXIT = 75;

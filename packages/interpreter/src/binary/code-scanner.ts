@@ -1,5 +1,5 @@
 import { MalformedError } from '../errors';
-import { BY_OP, Immediates } from '../instructions';
+import { BY_OP, Immediates, SIMD_INTERNAL, SIMD_OP } from '../instructions';
 import { ByteReader } from './reader';
 
 /**
@@ -15,10 +15,11 @@ export function scanBody(r: ByteReader): void {
   while (depth > 0) {
     const at = r.pos;
     const byte = r.u8();
-    const op = byte === 0xfc ? 0x100 + r.u32() : byte;
-    const ins = op < 0x120 ? BY_OP.get(op) : undefined;
+    const op = byte === 0xfc ? 0x100 + r.u32() : byte === 0xfd ? SIMD_OP + r.u32() : byte;
+    const ins = op < 0x120 || (byte === 0xfd && op >= SIMD_OP && op < SIMD_OP + SIMD_INTERNAL) ? BY_OP.get(op) : undefined;
     if (ins === undefined) {
       if (byte === 0xfc) throw new MalformedError(`illegal opcode 0xfc ${op - 0x100}`, r.pos);
+      if (byte === 0xfd) throw new MalformedError(`illegal opcode 0xfd ${op - SIMD_OP}`, r.pos);
       throw new MalformedError(`illegal opcode 0x${byte.toString(16)}`, at);
     }
     if (op === 0x02 || op === 0x03 || op === 0x04) depth++;
@@ -43,5 +44,8 @@ function skipImmediates(r: ByteReader, kind: Immediates): void {
     case 'i64': r.s64(); return;
     case 'f32': r.bytesN(4); return;
     case 'f64': r.bytesN(8); return;
+    case 'lane': r.u8(); return;
+    case 'memarg_lane': r.u32(); r.u32(); r.u8(); return;
+    case 'v128': case 'shuffle': r.bytesN(16); return;
   }
 }

@@ -39,6 +39,7 @@ import {
   ValType,
 } from '../syntax/types';
 import { ByteReader } from './reader';
+import { BY_OP, SIMD_INTERNAL, SIMD_OP } from '../instructions';
 
 const MAGIC = 0x6d736100; // "\0asm", little-endian
 const VERSION = 1;
@@ -255,9 +256,8 @@ function valType(r: ByteReader): ValType {
     case ValType.F64:
     case ValType.FuncRef:
     case ValType.ExternRef:
-      return b;
     case ValType.V128:
-      throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+      return b;
     default:
       return r.fail('malformed value type', at);
   }
@@ -352,6 +352,11 @@ function isInstructionOpcode(op: number): boolean {
   );
 }
 
+/** Whether `sub` is a 0xFD-prefixed (SIMD) instruction of 2.0. */
+function isSimdOpcode(sub: number): boolean {
+  return sub < SIMD_INTERNAL && BY_OP.has(SIMD_OP + sub);
+}
+
 /** Highest sub-opcode of the 0xFC prefix in 2.0 (saturating truncation, bulk memory, tables). */
 const MAX_FC_SUBOP = 17;
 
@@ -394,8 +399,16 @@ function constExpr(r: ByteReader): ConstExpr {
       case 0x23:
         instrs.push({ op: 'global.get', globalIndex: r.u32() });
         break;
-      case 0xfd:
-        throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+      case 0xfd: {
+        const sub = r.u32();
+        if (sub !== 12) {
+          if (!isSimdOpcode(sub)) r.fail('illegal opcode', at);
+          throw new ValidationError('constant expression required', at);
+        }
+        const words: [number, number, number, number] = [r.fixed32(), r.fixed32(), r.fixed32(), r.fixed32()];
+        instrs.push({ op: 'v128.const', words });
+        break;
+      }
       case 0xfc:
         if (r.u32() > MAX_FC_SUBOP) r.fail('illegal opcode', at);
         throw new ValidationError('constant expression required', at);

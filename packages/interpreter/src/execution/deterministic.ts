@@ -54,3 +54,28 @@ export function deterministicFloat(op: number, s32: Int32Array, f32: Float32Arra
   }
   return sp;
 }
+
+/** The SIMD float instructions (0xFD sub-opcodes) whose lanes may be arithmetic NaNs: f32x4 ones, f64x2 ones. */
+export const SIMD_NAN_F32: ReadonlySet<number> = new Set([0x5e, 0x67, 0x68, 0x69, 0x6a, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9]);
+export const SIMD_NAN_F64: ReadonlySet<number> = new Set([0x5f, 0x74, 0x75, 0x7a, 0x94, 0xef, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5]);
+
+/**
+ * Deterministic NaNs for SIMD: the v128 result of NaN-producing SIMD float instruction
+ * `sub`, just computed at words [at, at + 4), gets the canonical NaN in every NaN lane.
+ */
+export function canonicalizeV128(sub: number, s32: Int32Array, at: number): void {
+  if (SIMD_NAN_F32.has(sub)) {
+    for (let k = 0; k < 4; k++) {
+      const x = s32[at + k];
+      if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) s32[at + k] = 0x7fc00000;
+    }
+  } else {
+    for (let k = 0; k < 4; k += 2) {
+      const hi = s32[at + k + 1];
+      if ((hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) | s32[at + k]) !== 0) {
+        s32[at + k] = 0;
+        s32[at + k + 1] = 0x7ff80000;
+      }
+    }
+  }
+}

@@ -1,9 +1,10 @@
 import { bulkOp as bulkOp_ } from './bulk';
-import { deterministicFloat as deterministicFloat_ } from './deterministic';
+import { canonicalizeV128 as canonicalizeV128_, deterministicFloat as deterministicFloat_ } from './deterministic';
 import { callHost as callHost_ } from './host-call';
 import * as i64 from './i64';
 import { HI as HI_WORD } from './layout';
 import { rareNumeric as rareNumeric_ } from './numeric';
+import { simdOp as simdOp_ } from './simd';
 import type { FunctionInstance, ModuleInstance } from './runtime';
 import type { Store } from './store';
 import { FRAME_WORDS as FRAME_WORDS_, RETURN_TO_HOST as RETURN_TO_HOST_, Thread } from './thread';
@@ -55,6 +56,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const { i64Mul, i64Rotl, i64Rotr, i64Shl, i64ShrS, i64ShrU, ctz32, popcnt32 } = i64;
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
+  const simdOp = simdOp_;
+  const canonicalizeV128 = canonicalizeV128_;
   const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
   const tierUp = tierUp_;
@@ -714,11 +717,40 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         sp += 2;
         continue;
 
+      // SIMD (0xFD prefix), out of line: simd <sub>, simd_imm <sub> <imm>, simd_mem_lane <sub> <offset> <lane>, simd_const <sub> <4 words>
+      case 0x122: case 0x123: case 0x124: case 0x125:
+        a = simdOp(op, code, pc, s32, sp, mem, g32, globalWords);
+        if (a < 0) { trap = TrapCode.MemoryOutOfBounds; break run; }
+        sp = a;
+        pc += op === 0x122 ? 1 : op === 0x123 ? 2 : op === 0x124 ? 3 : 5;
+        continue;
+
+      // v128 locals <wordOffset>: four words each
+      case 0x126: // local.get (v128)
+        w = fp + code[pc++];
+        s32[sp] = s32[w]; s32[sp + 1] = s32[w + 1]; s32[sp + 2] = s32[w + 2]; s32[sp + 3] = s32[w + 3];
+        sp += 4;
+        continue;
+      case 0x127: // local.set (v128)
+        w = fp + code[pc++];
+        sp -= 4;
+        s32[w] = s32[sp]; s32[w + 1] = s32[sp + 1]; s32[w + 2] = s32[sp + 2]; s32[w + 3] = s32[sp + 3];
+        continue;
+      case 0x128: // local.tee (v128)
+        w = fp + code[pc++];
+        s32[w] = s32[sp - 4]; s32[w + 1] = s32[sp - 3]; s32[w + 2] = s32[sp - 2]; s32[w + 3] = s32[sp - 1];
+        continue;
+
       // Float arithmetic in deterministic-NaN mode (DETERMINISTIC_OPCODE + opcode), out of line
       case 0x28d: case 0x28e: case 0x28f: case 0x290: case 0x291: case 0x292: case 0x293: case 0x294:
       case 0x295: case 0x296: case 0x297: case 0x29b: case 0x29c: case 0x29d: case 0x29e: case 0x29f:
       case 0x2a0: case 0x2a1: case 0x2a2: case 0x2a3: case 0x2a4: case 0x2a5: case 0x2b6: case 0x2bb:
         sp = deterministicFloat(op - 0x200, s32, f32, f64, sp);
+        continue;
+      case 0x322: // SIMD float arithmetic (simd <sub>) in deterministic-NaN mode: never traps
+        sp = simdOp(0x122, code, pc, s32, sp, mem, g32, globalWords);
+        canonicalizeV128(code[pc], s32, sp - 4);
+        pc++;
         continue;
 
       default:

@@ -4,6 +4,7 @@ import type { Store } from './store';
 import type { Thread } from './thread';
 import { TrapCode } from './traps';
 import { jsToSlot, slotToJS } from './values';
+import { slotCount, slotsOf } from '../syntax/types';
 
 /**
  * Calls a host function with the arguments on top of the thread's stack and leaves its
@@ -14,9 +15,9 @@ export function callHost(store: Store, t: Thread, f: FunctionInstance, memory: M
   const host = f.host!;
   const params = f.type.params;
   const results = f.type.results;
-  const base = t.sp - 2 * params.length;
+  const base = t.sp - 2 * slotsOf(params); // a v128 takes two slots
   const args = new Array<unknown>(params.length);
-  for (let i = 0; i < params.length; i++) args[i] = slotToJS(store, t.s32, base + 2 * i, params[i]);
+  for (let i = 0, at = base; i < params.length; at += 2 * slotCount(params[i]), i++) args[i] = slotToJS(store, t.s32, at, params[i]);
   let returned: unknown;
   t.hostCallDepth++;
   try {
@@ -29,14 +30,14 @@ export function callHost(store: Store, t: Thread, f: FunctionInstance, memory: M
     if (!Array.isArray(values) || values.length !== results.length) {
       throw new TypeError(`host function ${host.name} returned ${values?.length ?? 'no'} results, expected ${results.length}`);
     }
-    if (base + 2 * results.length >= t.stackWords) throw new RangeError('stack overflow in host results');
-    for (let i = 0; i < results.length; i++) jsToSlot(store, t.s32, base + 2 * i, results[i], values[i]);
+    if (base + 2 * slotsOf(results) >= t.stackWords) throw new RangeError('stack overflow in host results');
+    for (let i = 0, at = base; i < results.length; at += 2 * slotCount(results[i]), i++) jsToSlot(store, t.s32, at, results[i], values[i]);
   } catch (e) {
     t.hostError = e;
     return TrapCode.HostError;
   } finally {
     t.hostCallDepth--;
   }
-  t.sp = base + 2 * results.length;
+  t.sp = base + 2 * slotsOf(results);
   return TrapCode.None;
 }

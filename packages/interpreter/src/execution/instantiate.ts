@@ -144,10 +144,12 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
     const addr = store.addGlobal(g.type);
     globalAddrs.push(addr);
     if (!options.skipInitialization) {
-      const [lo, hi] = evalConst(store, inst, g.init);
+      const [lo, hi, lo2, hi2] = evalConst(store, inst, g.init);
       const w = globalWordIndex(addr);
       store.globalWords[w] = lo;
       store.globalWords[w + HI] = hi;
+      store.globalWords[w + 2] = lo2;
+      store.globalWords[w + 2 + HI] = hi2;
     }
   }
   inst.globalWords = new Int32Array(globalAddrs.map(globalWordIndex));
@@ -198,10 +200,12 @@ function initializeSegments(store: Store, inst: ModuleInstance): void {
   });
 }
 
-/** Evaluates a (validated) constant expression to its slot words [lo, hi]. */
-export function evalConst(store: Store, inst: ModuleInstance, expr: ConstExpr): [number, number] {
+/** Evaluates a (validated) constant expression to its slot words [lo, hi] (and a v128's upper slot [lo2, hi2]). */
+export function evalConst(store: Store, inst: ModuleInstance, expr: ConstExpr): [number, number, number, number] {
   let lo = 0;
   let hi = 0;
+  let lo2 = 0;
+  let hi2 = 0;
   for (const ins of expr.instrs) {
     switch (ins.op) {
       case 'const':
@@ -216,14 +220,20 @@ export function evalConst(store: Store, inst: ModuleInstance, expr: ConstExpr): 
         lo = inst.funcAddrs[ins.funcIndex] + 1;
         hi = 0;
         break;
+      case 'v128.const':
+        // Little-endian words in (lo, hi) slot order, as the stack holds a v128 (simd.ts).
+        [lo, hi, lo2, hi2] = ins.words;
+        break;
       case 'global.get': {
         const w = globalWordIndex(inst.globalAddrs[ins.globalIndex]);
         lo = store.globalWords[w];
         hi = store.globalWords[w + HI];
+        lo2 = store.globalWords[w + 2];
+        hi2 = store.globalWords[w + 2 + HI];
         break;
       }
     }
   }
-  return [lo, hi];
+  return [lo, hi, lo2, hi2];
 }
 

@@ -200,7 +200,10 @@ export interface ModuleInstance {
   exports: Map<string, { kind: 'func' | 'table' | 'memory' | 'global'; addr: number }>;
 }
 
-/** Index of a global's low word in the store's globals array (slot layout of layout.ts). */
+/**
+ * Index of a global's low word in the store's globals array: four words per global, its
+ * value slot (layout.ts) then, for a v128, the slot of its upper 64 bits.
+ */
 export function globalWordIndex(addr: number): number {
-  return 2 * addr + LO;
+  return 4 * addr + LO;
 }

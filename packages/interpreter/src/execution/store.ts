@@ -21,7 +21,7 @@ export class Store {
   readonly tables: TableInstance[] = [];
   readonly memories: MemoryInstance[] = [];
   readonly globalTypes: GlobalType[] = [];
-  /** Every global's value slot (two words each, layout.ts), indexed by globalWordIndex(addr). */
+  /** Every global's value (four words each: a value slot, layout.ts, and a v128's upper slot), indexed by globalWordIndex(addr). */
   globalWords = new Int32Array(32);
   readonly elems: ElemInstance[] = [];
   readonly datas: DataInstance[] = [];
@@ -69,7 +69,7 @@ export class Store {
   addGlobal(type: GlobalType): number {
     const addr = this.globalTypes.length;
     this.globalTypes.push(type);
-    if (2 * addr + 2 > this.globalWords.length) {
+    if (4 * addr + 4 > this.globalWords.length) {
       const next = new Int32Array(this.globalWords.length * 2);
       next.set(this.globalWords);
       this.globalWords = next;

@@ -22,15 +22,18 @@ export type ExactValue =
   | { type: 'f32'; bits: number }
   | { type: 'f64'; bits: bigint }
   | { type: 'funcref'; ref: FuncRef | null }
-  | { type: 'externref'; ref: unknown };
+  | { type: 'externref'; ref: unknown }
+  /** The 128 bits as an unsigned bigint, byte 0 (lane 0) lowest. */
+  | { type: 'v128'; bits: bigint };
 
-export type ValTypeName = 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref';
+export type ValTypeName = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 
 const NAME_TO_TYPE: Record<ValTypeName, ValType> = {
   i32: ValType.I32,
   i64: ValType.I64,
   f32: ValType.F32,
   f64: ValType.F64,
+  v128: ValType.V128,
   funcref: ValType.FuncRef,
   externref: ValType.ExternRef,
 };
@@ -78,6 +81,8 @@ export function slotToJS(store: Store, words: Int32Array, at: number, t: ValType
     case ValType.F64: return readF64(words, at);
     case ValType.FuncRef: return words[at] === 0 ? null : store.funcRef(words[at] - 1);
     case ValType.ExternRef: return words[at] === 0 ? null : store.externs[words[at] - 1];
+    // The JS API has no v128 values: this runtime hands out the 128 bits as an unsigned bigint.
+    case ValType.V128: return (slotToExact(store, words, at, t) as { bits: bigint }).bits;
   }
   throw new WasmError(`cannot convert a ${valTypeName(t)} value`);
 }
@@ -108,6 +113,11 @@ export function jsToSlot(store: Store, words: Int32Array, at: number, t: ValType
     case ValType.ExternRef:
       words[at] = v === null ? 0 : store.internExtern(v) + 1;
       return;
+    case ValType.V128:
+      // As slotToJS hands it out: the 128 bits as a bigint (taken modulo 2^128).
+      if (typeof v !== 'bigint') throw new TypeError(`v128 value must be a bigint, got ${typeof v}`);
+      exactToSlot(store, words, at, t, { type: 'v128', bits: BigInt.asUintN(128, v) });
+      return;
   }
   throw new WasmError(`cannot convert to a ${valTypeName(t)} value`);
 }
@@ -120,6 +130,11 @@ export function slotToExact(store: Store, words: Int32Array, at: number, t: ValT
     case ValType.F64: return { type: 'f64', bits: (BigInt(words[at + HI] >>> 0) << 32n) | BigInt(words[at] >>> 0) };
     case ValType.FuncRef: return { type: 'funcref', ref: words[at] === 0 ? null : store.funcRef(words[at] - 1) };
     case ValType.ExternRef: return { type: 'externref', ref: words[at] === 0 ? null : store.externs[words[at] - 1] };
+    case ValType.V128: {
+      let bits = 0n;
+      for (let i = 3; i >= 0; i--) bits = (bits << 32n) | BigInt(words[at + 2 * (i >> 1) + (i & 1) * HI] >>> 0);
+      return { type: 'v128', bits };
+    }
   }
   throw new WasmError(`cannot convert a ${valTypeName(t)} value`);
 }
@@ -140,6 +155,9 @@ export function exactToSlot(store: Store, words: Int32Array, at: number, t: ValT
     case 'funcref':
     case 'externref':
       jsToSlot(store, words, at, t, v.ref);
+      return;
+    case 'v128':
+      for (let i = 0; i < 4; i++) words[at + 2 * (i >> 1) + (i & 1) * HI] = Number(BigInt.asIntN(32, v.bits >> BigInt(32 * i)));
       return;
   }
 }

@@ -14,7 +14,7 @@ import { evalConst } from '../execution/instantiate';
 import { MAX_PAGES, MAX_TABLE_ENTRIES, ModuleInstance } from '../execution/runtime';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, MAX_LIMITS, RETURN_TO_HOST, ThreadLimits } from '../execution/thread';
-import { FuncType, ValType, entityTypes } from '../syntax/types';
+import { FuncType, ValType, entityTypes, slotCount, slotsOf } from '../syntax/types';
 import { CodeBuilder } from '../translation/code-builder';
 import { Op, instructionLength } from '../translation/opcodes';
 import { FunctionTranslator } from '../translation/translator';
@@ -148,12 +148,23 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   const globals = state.globals;
   check(isTyped(globals, 'Int32Array') && (globals as Int32Array).length === 2 * store.globalTypes.length, `'globals' does not hold the module's ${store.globalTypes.length} globals`);
   const g = globals as Int32Array;
+  // v128 globals (state version 2) carry their upper halves in 'globalsHigh', which is there exactly when the store has one.
+  const hasV128 = store.globalTypes.some((type) => type.valType === ValType.V128);
+  if (hasV128) {
+    check(state.version === 2 && isTyped(state.globalsHigh, 'Int32Array') && (state.globalsHigh as Int32Array).length === g.length, "'globalsHigh' does not hold the upper halves of the module's v128 globals");
+  } else {
+    check(state.globalsHigh === undefined, "'globalsHigh' is present but the module has no v128 global");
+  }
+  const high = hasV128 ? (state.globalsHigh as Int32Array) : g;
   store.globalTypes.forEach((type, addr) => check(refOk(type.valType, g[2 * addr]), `global ${addr} refers to no ${type.valType === ValType.FuncRef ? 'function' : 'extern'}`));
   m.globals.forEach((global, i) => {
     if (global.type.mutable) return;
     const addr = instance.globalAddrs[i];
-    const [lo, hi] = evalConst(store, instance, global.init);
+    const [lo, hi, lo2, hi2] = evalConst(store, instance, global.init);
     check(g[2 * addr] === lo && g[2 * addr + 1] === hi, `immutable global ${addr} differs from its initializer`);
+    if (global.type.valType === ValType.V128) {
+      check(high[2 * addr] === lo2 && high[2 * addr + 1] === hi2, `immutable global ${addr} differs from its initializer`);
+    }
   });
 
   const inRange = (max: number) => (a: unknown) => isInt(a, 0, max);
@@ -184,7 +195,11 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
 
   /** Checks the reference values among `count` slots from slot `from`, typed by `types`. */
   const checkSlots = (from: number, types: readonly ValType[], what: string) => {
-    types.forEach((type, i) => check(refOk(type, stack[2 * (from + i)]), `${what}: slot ${from + i} refers to no ${type === ValType.FuncRef ? 'function' : 'extern'}`));
+    let at = from; // a v128 takes two slots
+    types.forEach((type) => {
+      check(refOk(type, stack[2 * at]), `${what}: slot ${at} refers to no ${type === ValType.FuncRef ? 'function' : 'extern'}`);
+      at += slotCount(type);
+    });
   };
 
   if (status === 'done') {
@@ -192,7 +207,7 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
     check(entryFuncAddr >= 0, "status 'done' without an entry function");
     check(n === 0, "status 'done' with frames left");
     const results = store.functions[entryFuncAddr].type.results;
-    check(sp === results.length, `status 'done' with ${sp} slots on the stack, the entry function returns ${results.length}`);
+    check(sp === slotsOf(results), `status 'done' with ${sp} slots on the stack, the entry function returns ${slotsOf(results)}`);
     checkSlots(0, results, 'results');
     return;
   }
@@ -203,7 +218,7 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
     // The invocation itself is a host function (an exported import), about to be called.
     check(n === 0 && funcAddr === entryFuncAddr, 'a host function is the current function of a wasm call');
     const params = store.functions[funcAddr].type.params;
-    check(fp === 0 && sp === params.length, 'the host function call does not have its arguments on the stack');
+    check(fp === 0 && sp === slotsOf(params), 'the host function call does not have its arguments on the stack');
     checkSlots(0, params, 'arguments');
     return;
   }
@@ -250,12 +265,13 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
       operands = shape.operands.get(pc);
       top = sp;
     }
-    check(top - at >= shape.locals.length, `${what}: the frame is smaller than its locals`);
+    const localSlots = slotsOf(shape.locals);
+    check(top - at >= localSlots, `${what}: the frame is smaller than its locals`);
     checkSlots(at, shape.locals, `${what} locals`);
     if (operands != null) {
-      const height = top - at - shape.locals.length;
-      check(height === operands.length, `${what}: ${height} operands on the stack where the code has ${operands.length}`);
-      checkSlots(at + shape.locals.length, operands, `${what} operands`);
+      const height = top - at - localSlots;
+      check(height === slotsOf(operands), `${what}: ${height} operands on the stack where the code has ${slotsOf(operands)} (value slots: a v128 takes two)`);
+      checkSlots(at + localSlots, operands, `${what} operands`);
     }
   }
 }

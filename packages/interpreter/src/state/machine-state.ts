@@ -23,7 +23,16 @@ import { ValType } from '../syntax/types';
 import { TRANSLATOR_VERSION } from '../translation/opcodes';
 import { checkLimits, checkMachineState } from './check-state';
 
-export const STATE_VERSION = 1;
+/**
+ * 2: SIMD. A v128 takes two value slots on the stack (its bytes 0..7 in the first slot's
+ * (lo, hi) words, 8..15 in the second's) and v128 globals carry their upper slot in
+ * `globalsHigh`. Nothing else changed: a version-1 state (which cannot hold a v128) is read
+ * as it is.
+ */
+export const STATE_VERSION = 2;
+
+/** The state versions this runtime restores. */
+export const READABLE_STATE_VERSIONS: readonly number[] = [1, 2];
 
 export interface MemoryState {
   pages: number;
@@ -65,6 +74,8 @@ export interface MachineState {
   tables: TableState[];
   /** (lo, hi) per global address. */
   globals: Int32Array;
+  /** The upper slot (lo, hi) of every global address, when the store has a v128 global (version 2); absent otherwise. */
+  globalsHigh?: Int32Array;
   /** Store addresses of element / data segments that have been dropped. */
   droppedElems: number[];
   droppedDatas: number[];
@@ -86,20 +97,20 @@ export function moduleFingerprint(bytes: Uint8Array): string {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0') + ':' + bytes.length;
 }
 
-/** Copies `count` slots starting at word index `from` (a LO word) into a (lo, hi) array. */
-function slotsToPairs(words: Int32Array, from: number, count: number): Int32Array {
+/** Copies `count` slots, `stride` words apart, starting at word index `from` (a LO word) into a (lo, hi) array. */
+function slotsToPairs(words: Int32Array, from: number, count: number, stride = 2): Int32Array {
   const out = new Int32Array(2 * count);
   for (let i = 0; i < count; i++) {
-    out[2 * i] = words[from + 2 * i];
-    out[2 * i + 1] = words[from + 2 * i + HI];
+    out[2 * i] = words[from + stride * i];
+    out[2 * i + 1] = words[from + stride * i + HI];
   }
   return out;
 }
 
-function pairsToSlots(pairs: Int32Array, words: Int32Array, from: number): void {
+function pairsToSlots(pairs: Int32Array, words: Int32Array, from: number, stride = 2): void {
   for (let i = 0; i < pairs.length / 2; i++) {
-    words[from + 2 * i] = pairs[2 * i];
-    words[from + 2 * i + HI] = pairs[2 * i + 1];
+    words[from + stride * i] = pairs[2 * i];
+    words[from + stride * i + HI] = pairs[2 * i + 1];
   }
 }
 
@@ -126,7 +137,10 @@ export function captureState(store: Store, instance: ModuleInstance, shareMemory
       max: tb.max,
       elements: tb.elements.slice(0, tb.size),
     })),
-    globals: slotsToPairs(store.globalWords, LO, store.globalTypes.length),
+    globals: slotsToPairs(store.globalWords, globalWordIndex(0), store.globalTypes.length, 4),
+    ...(store.globalTypes.some((g) => g.valType === ValType.V128)
+      ? { globalsHigh: slotsToPairs(store.globalWords, globalWordIndex(0) + 2, store.globalTypes.length, 4) }
+      : {}),
     droppedElems: store.elems.flatMap((e, i) => (e.refs === null ? [i] : [])),
     droppedDatas: store.datas.flatMap((d, i) => (d.bytes === null ? [i] : [])),
     externs: store.externs.slice(),
@@ -159,7 +173,9 @@ function relativePc(store: Store, funcAddr: number, pc: number): number {
 export function restoreState(store: Store, instance: ModuleInstance, state: MachineState, adoptMemory = false): void {
   const fail = (message: string) => new RestoreError(`invalid machine state: ${message}`);
   if (state === null || typeof state !== 'object') throw fail('not an object');
-  if (state.version !== STATE_VERSION) throw fail(`state version ${String(state.version)}, this runtime reads ${STATE_VERSION}`);
+  if (!READABLE_STATE_VERSIONS.includes(state.version)) {
+    throw fail(`state version ${String(state.version)}, this runtime reads ${READABLE_STATE_VERSIONS.join(', ')}`);
+  }
   if (state.translatorVersion !== TRANSLATOR_VERSION) {
     throw fail(`translator version ${String(state.translatorVersion)}, this runtime has ${TRANSLATOR_VERSION}`);
   }
@@ -191,7 +207,8 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
     table.elements.set(tb.elements);
     table.size = tb.size;
   });
-  pairsToSlots(state.globals, store.globalWords, globalWordIndex(0));
+  pairsToSlots(state.globals, store.globalWords, globalWordIndex(0), 4);
+  if (state.globalsHigh !== undefined) pairsToSlots(state.globalsHigh, store.globalWords, globalWordIndex(0) + 2, 4);
   for (const a of state.droppedElems) store.elems[a].refs = null;
   for (const a of state.droppedDatas) store.datas[a].bytes = null;
   for (const e of state.externs) store.internExtern(e);

@@ -10,9 +10,21 @@ export enum ValType {
   I64 = 0x7e,
   F32 = 0x7d,
   F64 = 0x7c,
-  V128 = 0x7b, // decoded only to be refused: SIMD is not supported yet
+  V128 = 0x7b, // 128-bit SIMD vector: takes two value slots (four words)
   FuncRef = 0x70,
   ExternRef = 0x6f,
+}
+
+/** Value slots a value of type `t` takes on the stack and among the locals: 2 for v128, else 1. */
+export function slotCount(t: ValType): number {
+  return t === ValType.V128 ? 2 : 1;
+}
+
+/** Value slots `types` take together. */
+export function slotsOf(types: readonly ValType[]): number {
+  let n = 0;
+  for (const t of types) n += t === ValType.V128 ? 2 : 1;
+  return n;
 }
 
 export type RefType = ValType.FuncRef | ValType.ExternRef;
@@ -86,6 +98,8 @@ export interface Export {
  */
 export type ConstInstr =
   | { op: 'const'; type: ValType.I32 | ValType.I64 | ValType.F32 | ValType.F64; lo: number; hi: number }
+  /** v128.const: its four little-endian 32-bit words. */
+  | { op: 'v128.const'; words: [number, number, number, number] }
   | { op: 'ref.null'; type: RefType }
   | { op: 'ref.func'; funcIndex: number }
   | { op: 'global.get'; globalIndex: number };

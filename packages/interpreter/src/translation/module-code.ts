@@ -1,6 +1,9 @@
 import type { JitContext } from '../execution/js-tier';
+import { slotCount, slotsOf } from '../syntax/types';
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
+import { SIMD_NAN_F32, SIMD_NAN_F64 } from '../execution/deterministic';
+import { SIMD_PLAIN } from '../instructions';
 import { CodeBuilder } from './code-builder';
 import { DETERMINISTIC_OPCODE, NAN_PRODUCING, instructionLength, numberInstructions } from './opcodes';
 import { CompiledFunction, FunctionTranslator } from './translator';
@@ -84,12 +87,16 @@ export class ModuleCode {
     this.numbered = numberInstructions(this.words, t.entry, t.end, this.numbered, this.ordinals, this.segmentLengths);
     if (this.deterministic) {
       for (let pc = t.entry; pc < t.end; pc += instructionLength(this.words, pc)) {
-        if (NAN_PRODUCING.has(this.words[pc])) this.words[pc] += DETERMINISTIC_OPCODE;
+        const op = this.words[pc];
+        if (NAN_PRODUCING.has(op) || (op === SIMD_PLAIN && (SIMD_NAN_F32.has(this.words[pc + 1]) || SIMD_NAN_F64.has(this.words[pc + 1])))) {
+          this.words[pc] += DETERMINISTIC_OPCODE;
+        }
       }
     }
     f.entry = t.entry;
     f.end = t.end;
     f.frameWords = t.frameWords;
+    f.simd = t.simd;
     this.translated++;
   }
 
@@ -115,7 +122,10 @@ function grown(a: Int32Array, length: number, fill = 0): Int32Array {
 export function untranslatedFunction(module: Module, ctx: ModuleContext, index: number): CompiledFunction {
   const funcIndex = ctx.numImportedFuncs + index;
   const type = ctx.funcTypes[funcIndex];
-  let numLocals = type.params.length;
-  for (const run of module.codes[index].locals) numLocals += run.count;
-  return { funcIndex, type, entry: -1, end: 0, numParams: type.params.length, numLocals, numResults: type.results.length, frameWords: 0, heat: 0, jit: null };
+  let numLocals = slotsOf(type.params);
+  for (const run of module.codes[index].locals) numLocals += run.count * slotCount(run.type);
+  const numParams = slotsOf(type.params);
+  const numResults = slotsOf(type.results);
+  const simd = numLocals !== type.params.length + module.codes[index].locals.reduce((n, run) => n + run.count, 0) || numResults !== type.results.length;
+  return { funcIndex, type, simd, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null };
 }

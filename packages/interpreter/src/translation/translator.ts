@@ -1,13 +1,14 @@
 import { MalformedError, UnsupportedFeatureError, ValidationError } from '../errors';
+import { LITTLE_ENDIAN_HOST } from '../execution/layout';
 import { scanBody } from '../binary/code-scanner';
 import { ByteReader } from '../binary/reader';
-import { FuncType, Module, ValType, isRefType } from '../syntax/types';
-import { CodeValidator, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../validation/code';
+import { FuncType, Module, ValType, isRefType, slotCount, slotsOf } from '../syntax/types';
+import { CodeValidator, ControlFrame, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } from '../validation/code';
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
 import type { JitFunction } from '../execution/js-tier';
-import { BY_OP, signatureTypes } from '../instructions';
+import { BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, V128_LOCAL_GET, V128_LOCAL_SET, V128_LOCAL_TEE, signatureTypes } from '../instructions';
 
 /**
  * What the executor needs to know about one function defined in the module. Functions are
@@ -18,10 +19,13 @@ export interface CompiledFunction {
   /** Index in the module's function index space (imports first). */
   funcIndex: number;
   type: FuncType;
+  /** A v128 value (a param, local, result or operand) appears in it: the JS tier leaves it to the interpreter. */
+  simd: boolean;
   /** Offset of the function's first instruction in the module's internal code; -1 until translated. */
   entry: number;
   /** Offset one past its last instruction. */
   end: number;
+  /** Counts in value slots (two words each; a v128 takes two slots, every other value one). */
   numParams: number;
   /** Params plus declared locals. */
   numLocals: number;
@@ -52,7 +56,7 @@ interface Label {
   dead: boolean;
 }
 
-const { I32, I64, F32, F64, FuncRef, ExternRef } = ValType;
+const { I32, I64, F32, F64, V128, FuncRef, ExternRef } = ValType;
 
 /** Natural alignment (log2 of the access size) of each load/store opcode 0x28..0x3e (instructions.ts). */
 const NATURAL_ALIGN: number[] = [];
@@ -74,6 +78,10 @@ export class FunctionTranslator {
   private readonly v: CodeValidator;
   private readonly labels: Label[] = [];
   private readonly localTypes: ValType[];
+  /** Word offset from the frame pointer of each local (a v128 takes four words). */
+  private readonly localWords: number[] = [];
+  /** Value slots of the locals. */
+  private localSlots = 0;
   private readonly r: ByteReader;
   /**
    * Per wasm instruction read (pairs in the first `markCount` entries): where its internal code starts, and its byte offset in the
@@ -104,6 +112,10 @@ export class FunctionTranslator {
     const type = ctx.funcTypes[funcIndex];
     this.localTypes = [...type.params];
     for (const run of body.locals) for (let i = 0; i < run.count; i++) this.localTypes.push(run.type);
+    for (const t of this.localTypes) {
+      this.localWords.push(2 * this.localSlots);
+      this.localSlots += slotCount(t);
+    }
   }
 
   translate(): CompiledFunction {
@@ -131,10 +143,11 @@ export class FunctionTranslator {
       type,
       entry,
       end: this.out.length,
-      numParams: type.params.length,
-      numLocals: this.localTypes.length,
-      numResults: type.results.length,
-      frameWords: 2 * (this.localTypes.length + this.v.maxHeight),
+      simd: this.v.sawV128 || this.localSlots !== this.localTypes.length || slotsOf(type.results) !== type.results.length,
+      numParams: slotsOf(type.params),
+      numLocals: this.localSlots,
+      numResults: slotsOf(type.results),
+      frameWords: 2 * (this.localSlots + this.v.maxSlots),
       heat: 0,
       jit: null,
     };
@@ -169,9 +182,13 @@ export class FunctionTranslator {
     if (!this.dead) this.out.emit2(op, a);
   }
 
-  /** Word offset from the frame pointer of operand-stack slot `height`. */
-  private heightWords(height: number): number {
-    return 2 * (this.localTypes.length + height);
+  private emit3(op: number, a: number, b: number): void {
+    if (!this.dead) this.out.emit3(op, a, b);
+  }
+
+  /** Word offset from the frame pointer of the operand stack at the entry of `frame`. */
+  private heightWords(frame: ControlFrame): number {
+    return 2 * (this.localSlots + frame.slotHeight);
   }
 
   private blockType(): [ValType[], ValType[]] {
@@ -186,16 +203,14 @@ export class FunctionTranslator {
 
   private valTypeFromS33(bt: number, at: number): ValType {
     const byte = bt + 0x80;
-    if (byte === I32 || byte === I64 || byte === F32 || byte === F64 || byte === FuncRef || byte === ExternRef) return byte;
-    if (byte === ValType.V128) throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+    if (byte === I32 || byte === I64 || byte === F32 || byte === F64 || byte === FuncRef || byte === ExternRef || byte === V128) return byte;
     throw new MalformedError('malformed value type', at);
   }
 
   private valType(): ValType {
     const at = this.r.pos;
     const b = this.r.u8();
-    if (b === I32 || b === I64 || b === F32 || b === F64 || b === FuncRef || b === ExternRef) return b;
-    if (b === ValType.V128) throw new UnsupportedFeatureError('unsupported feature: SIMD (v128)', at);
+    if (b === I32 || b === I64 || b === F32 || b === F64 || b === FuncRef || b === ExternRef || b === V128) return b;
     throw new MalformedError('malformed value type', at);
   }
 
@@ -226,12 +241,12 @@ export class FunctionTranslator {
   private branch(depth: number, plainOp: number, dropOp: number): void {
     const frame = this.v.label(depth);
     const label = this.labels[this.labels.length - 1 - depth];
-    const keep = this.v.labelTypes(frame).length;
+    const keep = slotsOf(this.v.labelTypes(frame));
     if (this.dead) return;
-    const needsMove = this.v.height - keep !== frame.height;
+    const needsMove = this.v.slots - keep !== frame.slotHeight;
     this.out.emit(needsMove ? dropOp : plainOp);
     this.target(label);
-    if (needsMove) this.out.emit2(keep, this.heightWords(frame.height));
+    if (needsMove) this.out.emit2(keep, this.heightWords(frame));
   }
 
   /** Emits a branch target word for `label`: known for loops, patched later otherwise. */
@@ -348,6 +363,7 @@ export class FunctionTranslator {
         for (let i = 0; i <= count; i++) depths.push(r.u32());
         v.popExpect(I32);
         const defaultArity = v.labelTypes(v.label(depths[count])).length;
+        const keepSlots = slotsOf(v.labelTypes(v.label(depths[count])));
         for (const d of depths) {
           const types = v.labelTypes(v.label(d));
           if (types.length !== defaultArity) v.error('type mismatch: br_table targets have different arities');
@@ -358,7 +374,7 @@ export class FunctionTranslator {
           for (const d of depths) {
             const frame = v.label(d);
             this.target(this.labels[this.labels.length - 1 - d]);
-            this.out.emit2(defaultArity, this.heightWords(frame.height));
+            this.out.emit2(keepSlots, this.heightWords(frame));
           }
         }
         v.setUnreachable();
@@ -390,8 +406,8 @@ export class FunctionTranslator {
         return;
       }
       case 0x1a: // drop
-        v.pop();
-        this.emit(Op.Drop);
+        if (v.pop() === V128) this.emit2(SIMD_PLAIN, V128Form.Drop);
+        else this.emit(Op.Drop);
         return;
       case 0x1b: { // select
         v.popExpect(I32);
@@ -400,7 +416,8 @@ export class FunctionTranslator {
         if ((a !== UNKNOWN && isRefType(a)) || (b !== UNKNOWN && isRefType(b))) v.error('type mismatch: select on references needs a type');
         if (a !== b && a !== UNKNOWN && b !== UNKNOWN) v.error('type mismatch: select operands differ');
         v.push(a === UNKNOWN ? b : a);
-        this.emit(Op.Select);
+        if (a === V128 || b === V128) this.emit2(SIMD_PLAIN, V128Form.Select);
+        else this.emit(Op.Select);
         return;
       }
       case 0x1c: { // select t*
@@ -411,19 +428,24 @@ export class FunctionTranslator {
         v.popExpect(t);
         v.popExpect(t);
         v.push(t);
-        this.emit(Op.Select);
+        if (t === V128) this.emit2(SIMD_PLAIN, V128Form.Select);
+        else this.emit(Op.Select);
         return;
       }
       case 0x20: { // local.get
         const idx = r.u32();
-        v.push(v.checkLocal(idx, this.localTypes));
-        this.emit2(Op.LocalGet, 2 * idx);
+        const t = v.checkLocal(idx, this.localTypes);
+        v.push(t);
+        if (t === V128) this.emit2(V128_LOCAL_GET, this.localWords[idx]);
+        else this.emit2(Op.LocalGet, this.localWords[idx]);
         return;
       }
       case 0x21: { // local.set
         const idx = r.u32();
-        v.popExpect(v.checkLocal(idx, this.localTypes));
-        this.emit2(Op.LocalSet, 2 * idx);
+        const t = v.checkLocal(idx, this.localTypes);
+        v.popExpect(t);
+        if (t === V128) this.emit2(V128_LOCAL_SET, this.localWords[idx]);
+        else this.emit2(Op.LocalSet, this.localWords[idx]);
         return;
       }
       case 0x22: { // local.tee
@@ -431,7 +453,8 @@ export class FunctionTranslator {
         const t = v.checkLocal(idx, this.localTypes);
         v.popExpect(t);
         v.push(t);
-        this.emit2(Op.LocalTee, 2 * idx);
+        if (t === V128) this.emit2(V128_LOCAL_TEE, this.localWords[idx]);
+        else this.emit2(Op.LocalTee, this.localWords[idx]);
         return;
       }
       case 0x23: { // global.get
@@ -439,7 +462,8 @@ export class FunctionTranslator {
         const g = this.ctx.globals[idx];
         if (!g) v.error(`unknown global ${idx}`);
         v.push(g.valType);
-        this.emit2(Op.GlobalGet, idx);
+        if (g.valType === V128) this.emit3(SIMD_IMM, V128Form.GlobalGet, idx);
+        else this.emit2(Op.GlobalGet, idx);
         return;
       }
       case 0x24: { // global.set
@@ -448,7 +472,8 @@ export class FunctionTranslator {
         if (!g) v.error(`unknown global ${idx}`);
         if (!g.mutable) v.error(`global is immutable: global ${idx}`);
         v.popExpect(g.valType);
-        this.emit2(Op.GlobalSet, idx);
+        if (g.valType === V128) this.emit3(SIMD_IMM, V128Form.GlobalSet, idx);
+        else this.emit2(Op.GlobalSet, idx);
         return;
       }
       case 0x25: { // table.get
@@ -518,7 +543,8 @@ export class FunctionTranslator {
         this.prefixed(r.u32());
         return;
       case 0xfd:
-        throw new UnsupportedFeatureError('unsupported feature: SIMD instructions (0xfd prefix)', r.pos - 1);
+        this.simd(r.u32());
+        return;
     }
     if (op >= 0x28 && op <= 0x3e) {
       this.memoryAccess(op);
@@ -638,6 +664,61 @@ export class FunctionTranslator {
       }
     }
     throw new MalformedError(`illegal opcode 0xfc ${sub}`, r.pos);
+  }
+
+  /** A 0xFD-prefixed (SIMD) instruction: checked against the table, emitted on its carrier. */
+  private simd(sub: number): void {
+    const v = this.v;
+    const r = this.r;
+    const ins = sub < SIMD_INTERNAL ? BY_OP.get(SIMD_OP + sub) : undefined;
+    if (ins === undefined) throw new MalformedError(`illegal opcode 0xfd ${sub}`, r.pos);
+    // simd.ts computes lanes in typed arrays over the stack's words in host byte order.
+    if (!LITTLE_ENDIAN_HOST) throw new UnsupportedFeatureError('unsupported feature: SIMD on a big-endian host', r.pos);
+    let offset = 0;
+    let lane = 0;
+    let words: number[] | null = null;
+    switch (ins.immediates) {
+      case 'memarg':
+      case 'memarg_lane': {
+        const align = r.u32();
+        offset = r.u32();
+        if (this.ctx.memories.length === 0) v.error('unknown memory 0');
+        if (align > ins.align!) v.error('alignment must not be larger than natural');
+        if (ins.immediates === 'memarg_lane') lane = this.lane(ins.name);
+        break;
+      }
+      case 'lane':
+        lane = this.lane(ins.name);
+        break;
+      case 'v128':
+      case 'shuffle': {
+        words = [r.fixed32(), r.fixed32(), r.fixed32(), r.fixed32()];
+        if (ins.immediates === 'shuffle') {
+          for (const w of words) for (let k = 0; k < 32; k += 8) if (((w >>> k) & 0xff) >= 32) v.error('invalid lane index');
+        }
+        break;
+      }
+    }
+    const [pops, pushes] = signatureTypes(ins);
+    v.popAll(pops);
+    v.pushAll(pushes);
+    if (this.dead) return;
+    switch (ins.immediates) {
+      case 'none': this.out.emit2(SIMD_PLAIN, sub); return;
+      case 'lane': this.out.emit3(SIMD_IMM, sub, lane); return;
+      case 'memarg': this.out.emit3(SIMD_IMM, sub, offset | 0); return;
+      case 'memarg_lane': this.out.emit2(SIMD_MEM_LANE, sub); this.out.emit2(offset | 0, lane); return;
+      default: this.out.emit2(SIMD_CONST, sub); for (const w of words!) this.out.emit(w);
+    }
+  }
+
+  /** A lane index immediate, below the lane count of the instruction's shape. */
+  private lane(name: string): number {
+    const lane = this.r.u8();
+    const m = /^v128\.(?:load|store)(\d+)_lane$/.exec(name);
+    const bits = Number(m !== null ? m[1] : /^[if](\d+)x/.exec(name)![1]);
+    if (lane >= 128 / bits) this.v.error('invalid lane index');
+    return lane;
   }
 
   private checkData(seg: number): void {

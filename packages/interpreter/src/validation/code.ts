@@ -21,6 +21,8 @@ export interface ControlFrame {
   results: ValType[];
   /** Operand stack height at entry, params excluded (the spec's `height`). */
   height: number;
+  /** The same height in value slots (a v128 takes two). */
+  slotHeight: number;
   unreachable: boolean;
 }
 
@@ -33,8 +35,13 @@ export interface ControlFrame {
 export class CodeValidator {
   readonly vals: OperandType[] = [];
   readonly ctrls: ControlFrame[] = [];
-  /** Highest operand stack height reached: sizes the function's frame. */
+  /** Highest operand stack height reached. */
   maxHeight = 0;
+  /** The operand stack's height in value slots (a v128 takes two), and its highest: sizes the function's frame. */
+  slots = 0;
+  maxSlots = 0;
+  /** A v128 was on the operand stack at some point. */
+  sawV128 = false;
   /** Byte offset of the instruction being checked, for error messages. */
   offset = 0;
 
@@ -55,6 +62,13 @@ export class CodeValidator {
   push(t: OperandType): void {
     this.vals.push(t);
     if (this.vals.length > this.maxHeight) this.maxHeight = this.vals.length;
+    if (t === ValType.V128) {
+      this.slots += 2;
+      this.sawV128 = true;
+    } else {
+      this.slots++;
+    }
+    if (this.slots > this.maxSlots) this.maxSlots = this.slots;
   }
 
   pushAll(types: readonly ValType[]): void {
@@ -67,7 +81,9 @@ export class CodeValidator {
       if (frame.unreachable) return UNKNOWN;
       this.error('type mismatch: operand stack underflow');
     }
-    return this.vals.pop()!;
+    const t = this.vals.pop()!;
+    this.slots -= t === ValType.V128 ? 2 : 1;
+    return t;
   }
 
   popExpect(expected: OperandType): OperandType {
@@ -103,7 +119,7 @@ export class CodeValidator {
   }
 
   pushCtrl(kind: FrameKind, params: ValType[], results: ValType[]): void {
-    this.ctrls.push({ kind, params, results, height: this.vals.length, unreachable: false });
+    this.ctrls.push({ kind, params, results, height: this.vals.length, slotHeight: this.slots, unreachable: false });
     this.pushAll(params);
   }
 
@@ -130,6 +146,7 @@ export class CodeValidator {
   setUnreachable(): void {
     const frame = this.top;
     this.vals.length = frame.height;
+    this.slots = frame.slotHeight;
     frame.unreachable = true;
   }
 

@@ -182,6 +182,9 @@ export function checkConstExpr(c: ModuleContext, expr: ConstExpr, expected: ValT
       case 'ref.null':
         stack.push(instr.type);
         break;
+      case 'v128.const':
+        stack.push(ValType.V128);
+        break;
       case 'ref.func':
         if (instr.funcIndex >= c.funcTypes.length) fail(`unknown function ${instr.funcIndex}`, expr.offset);
         stack.push(ValType.FuncRef);

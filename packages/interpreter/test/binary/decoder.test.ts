@@ -1,6 +1,6 @@
 import { Wabt, assemble, loadWabt } from '../helpers/wat';
 import { decodeModule, MAX_LOCALS } from '../../src/binary/decoder';
-import { MalformedError, UnsupportedFeatureError, ValidationError } from '../../src/errors';
+import { MalformedError, ValidationError } from '../../src/errors';
 import { ConstExpr, Module, ValType } from '../../src/syntax/types';
 import { buildModuleContext, validateModule } from '../../src/validation/module';
 
@@ -420,10 +420,15 @@ describe('decodeModule: malformed modules', () => {
     expect(m.codes[0].locals).toEqual([{ count: MAX_LOCALS, type: ValType.I32 }]);
   });
 
-  it('refuses v128 as an unsupported feature', () => {
-    expect(() => decodeModule(bin(section(1, 1, 0x60, 1, 0x7b, 0)))).toThrow(UnsupportedFeatureError);
-    expect(() => decodeModule(bin(section(1, 1, 0x60, 1, 0x7b, 0)))).toThrow(/unsupported feature: SIMD \(v128\)/);
-    expect(() => decodeModule(bin(section(6, 1, 0x7f, 0x00, 0xfd, 0x0c)))).toThrow(UnsupportedFeatureError);
+  it('decodes v128 types and v128.const in constant expressions (SIMD)', () => {
+    expect(decodeModule(bin(section(1, 1, 0x60, 1, 0x7b, 0))).types[0].params).toEqual([0x7b]);
+    const words = [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+    const m = decodeModule(bin(section(6, 1, 0x7b, 0x00, 0xfd, 0x0c, ...words, 0x0b)));
+    expect(m.globals[0].init.instrs).toEqual([{ op: 'v128.const', words: [1, 2, 3, -1] }]);
+    // Another SIMD instruction is not constant (invalid); an unassigned sub-opcode is malformed.
+    expect(() => decodeModule(bin(section(6, 1, 0x7b, 0x00, 0xfd, 0x0f, 0x0b)))).toThrow(/constant expression required/);
+    expect(() => decodeModule(bin(section(6, 1, 0x7b, 0x00, 0xfd, 0x9a, 0x01, 0x0b)))).toThrow(/illegal opcode/);
+    expect(() => decodeModule(bin(section(6, 1, 0x7b, 0x00, 0xfd, 0x0c, 1, 2)))).toThrow(MalformedError);
   });
 });
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTRUCTIONS, Machine, disassemble, disassembleText, instructionName } from '../../src';
 import { DETERMINISTIC_OPCODE, NAN_PRODUCING, STOP_OPCODE, instructionLength } from '../../src/translation/opcodes';
+import { SIMD_INTERNAL, SIMD_OP, SIMD_PLAIN } from '../../src/instructions';
 import { NUMERIC_SIGNATURES } from '../../src/validation/code';
 import { wat } from '../helpers/wat';
 
@@ -22,6 +23,7 @@ test('the run loop has a case for every internal opcode of the table, and for no
   const expected = new Set<number>(INSTRUCTIONS.filter((i) => i.words !== 0).map((i) => i.op));
   expected.add(STOP_OPCODE);
   for (const op of NAN_PRODUCING) expected.add(DETERMINISTIC_OPCODE + op);
+  expected.add(DETERMINISTIC_OPCODE + SIMD_PLAIN); // SIMD float arithmetic with canonical NaNs
   const missing = [...expected].filter((op) => !cases.has(op)).map((op) => op.toString(16));
   const extra = [...cases].filter((op) => !expected.has(op)).map((op) => op.toString(16));
   expect(missing).toEqual([]);
@@ -34,6 +36,7 @@ test('opcodes are unique, names known to the wat tools, encodings consistent', (
   for (const i of INSTRUCTIONS) {
     if (i.op < 0x100) expect(i.encoding).toEqual([i.op]);
     else if (i.op < 0x120) expect(i.encoding).toEqual([0xfc, i.op - 0x100]);
+    else if (i.op >= SIMD_OP && i.op < SIMD_OP + SIMD_INTERNAL) expect(i.encoding[0]).toBe(0xfd);
     else expect(i.encoding).toEqual([]);
   }
   // Every wasm-encoded instruction's name is read back by instructionName from its encoding.
@@ -41,6 +44,10 @@ test('opcodes are unique, names known to the wat tools, encodings consistent', (
     expect(instructionName(Uint8Array.from([...i.encoding, 0, 0, 0]), 0)).toBe(i.name);
   }
   expect(NUMERIC_SIGNATURES.size).toBe(128 + 8); // 0x45..0xc4 (128) and the eight saturating truncations
+  // WebAssembly 2.0's fixed-width SIMD: 236 instructions, sub-opcodes 0x00..0xff minus the 20 unassigned.
+  const simd = INSTRUCTIONS.filter((i) => i.encoding[0] === 0xfd);
+  expect(simd.length).toBe(236);
+  expect(simd.filter((i) => i.op - SIMD_OP > 0xff)).toEqual([]);
 });
 
 test('the disassembler reads back what the translator emitted, with the table lengths', async () => {

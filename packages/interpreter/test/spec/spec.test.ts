@@ -1,5 +1,5 @@
 /**
- * The official WebAssembly spec test scripts (non-SIMD), one jest test per script. A test fails
+ * The official WebAssembly spec test scripts (SIMD included), one jest test per script. A test fails
  * with the list of its failing commands (file:line, expected, got). The scripts are read from
  * $WASM_SPEC_TESTSUITE or ../shared/wasm-spec-testsuite relative to the repository root; when
  * they are absent the suite fails saying so (it never passes vacuously).
@@ -12,7 +12,7 @@ import { loadScript, loadWabt } from './wast';
 const MAX_LISTED = 100;
 
 const dir = suiteDir();
-const files = listScripts(dir, false);
+const files = listScripts(dir, true);
 
 if (files.length === 0) {
   test('WebAssembly spec testsuite is present', () => {
@@ -46,7 +46,7 @@ if (files.length === 0) {
   });
 
   // Deterministic-NaN mode (canonical NaNs) must pass too: the float scripts, which check NaN results.
-  const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions)/.test(f));
+  const floatFiles = files.filter((f) => /^(f32|f64|float_|conversions|simd_f32x4|simd_f64x2)/.test(f));
   test('the float scripts include NaN checks', () => expect(floatFiles.length).toBeGreaterThanOrEqual(6));
   test.each(floatFiles)('%s, deterministic NaNs', async (file) => {
     const wabt = await loadWabt();
