@@ -10,7 +10,7 @@ import { collect, parseDir, parseEnv, parseListen, splitArgs } from './args';
 import { NoCheckpointError } from './checkpoints';
 import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
-import { migrateSnapshot, runMigrating, serve } from './commands/migrate';
+import { gatewayClient, gatewayCommand, migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
 import { Launch, resume, start } from './session';
 import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
@@ -87,10 +87,12 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(deterministicOption())
     .addOption(tierOption())
     .option('--migrate-to <HOST:PORT>', 'move the running program to `mvvm serve` there on SIGUSR2 or --after N')
+    .option('--gateway <HOST:PORT>', 'give the program a listening socket (the fd after its preopens) relayed by `mvvm gateway` (its --control address)')
     .passThroughOptions();
-  peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) =>
-    setExit(o.migrateTo !== undefined ? await runMigrating(launchOf(wasm, o, args), o) : await run(launchOf(wasm, o, args))),
-  );
+  peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) => {
+    const launch = { ...launchOf(wasm, o, args), gateway: gatewayClient(o, (line) => process.stderr.write(`mvvm run: ${line}\n`)) };
+    setExit(o.migrateTo !== undefined ? await runMigrating(launch, o) : await run(launch));
+  });
 
   peerOptions(
     cli
@@ -101,13 +103,23 @@ export function program(setExit: (code: number) => void): Command {
       .option('--module-cache <DIR>', 'modules by SHA-256: a module found here is not sent again; received ones are added')
       .option('--ship-root <DIR>', 'where shipped directories are written (default: the temp directory)')
       .option('--migrate-to <HOST:PORT>', 'move each received program on again, on SIGUSR2 or --after N')
-      .option('--once', "exit after the first program received ends, with its exit code"),
+      .option('--once', "exit after the first program received ends, with its exit code")
+      .option('--gateway <HOST:PORT>', "programs received listen through `mvvm gateway` (its --control address); their relayed connections go on here"),
   )
     .option('--after <N>', 'with --migrate-to: after N instructions (counted from the program start)')
     .option('--no-precopy', 'stop-and-copy for onward migrations')
     .option('--ship-dir <GUEST>', "onward migrations ship this preopen's files; repeatable", collect((v) => v), [])
     .option('-v, --verbose', 'report onward migrations on stderr even when it is not a terminal')
     .action(async (o) => setExit(await serve(o)));
+
+  peerOptions(
+    cli
+      .command('gateway')
+      .description('a stable address for a server program that migrates: relays each client connection to the host the program runs on, across migrations')
+      .requiredOption('--listen <HOST:PORT>', 'where clients connect (port 0: any free port)')
+      .option('--control <HOST:PORT>', 'where hosts (`mvvm run --gateway`, `mvvm serve --gateway`) connect (default 127.0.0.1:9877)')
+      .option('--hold <SECONDS>', 'how long a client connection waits for a host to take it again (default 60)'),
+  ).action(async (o) => setExit(await gatewayCommand(o)));
 
   peerOptions(
     sourceOptions(

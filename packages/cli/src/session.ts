@@ -8,7 +8,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { CompiledModule, Imports, Machine, MalformedError, Tier, ValidationError } from '@mvvm/interpreter';
 import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
-import { WASI, checkState, describeGrants, grantsAsked } from '@mvvm/wasi/node';
+import { GatewayClientOptions, GatewayHost } from '@mvvm/migrate';
+import { WASI, checkState, describeGrants, grantsAsked, nodeHost } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
 import type { Reporter } from './report';
 import { writeSnapshotFile } from './snapshot-file';
@@ -26,6 +27,8 @@ export interface Launch {
   deterministic?: boolean;
   /** The JS tier (Machine option `tier`). */
   tier?: Tier;
+  /** `mvvm gateway` relays a listening socket for the program (the fd after its preopens). */
+  gateway?: GatewayClientOptions;
 }
 
 export interface Session {
@@ -38,6 +41,8 @@ export interface Session {
   preopens: Record<string, string>;
   /** The snapshot the next incremental one is based on. */
   last: { id: Uint8Array; path: string } | null;
+  /** The relay of its listening socket (run --gateway): closed when the run ends here. */
+  gateway?: GatewayHost | null;
 }
 
 const WASI_MODULE = 'wasi_snapshot_preview1';
@@ -98,16 +103,18 @@ export async function start(launch: Launch): Promise<Session> {
   const compiled = compileFile(launch.wasm, bytes, launch.deterministic);
   const preopens = preopenMap(launch.dirs);
   let wasi: WASI | null = null;
+  let gateway: GatewayHost | null = null;
   let imports: Imports = {};
   if (usesWasi(compiled)) {
-    wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true });
+    gateway = launch.gateway ? new GatewayHost(nodeHost(), { program: basename(launch.wasm), ...launch.gateway }) : null;
+    wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true, ...(gateway ? { host: gateway.host, listen: [{ port: 0 }] } : {}) });
     imports = wasi.getImports();
   }
   const machine = await Machine.instantiate(compiled, imports, { deterministic: launch.deterministic, tier: launch.tier });
   if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
   else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
   else throw new UsageError(`${launch.wasm} exports no _start: name the function to run with --invoke`);
-  return { wasmPath: launch.wasm, bytes, hash: await moduleHash(bytes), machine, wasi, preopens, last: null };
+  return { wasmPath: launch.wasm, bytes, hash: await moduleHash(bytes), machine, wasi, preopens, last: null, gateway };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The source side of a migration: offer the program, pre-copy memory while it keeps
  * running, pause, send the rest, and hand over in two phases (see README: the guarantee).
  */
+import { gatewayOf } from './gateway-host';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from '@mvvm/interpreter';
@@ -297,11 +298,13 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
         return { ...finish(), outcome: 'failed', reason: `the connection to ${describe(to)} was lost around the commit and the target says it did not take the program`, error: new ConnectionLostError('lost around the commit') };
       }
       if (answer === 'committed') {
+        gatewayOf(o.wasi)?.moved();
         return { ...finish(), outcome: 'committed', exitCode: o.follow ? Promise.reject(new ConnectionLostError(`the program runs on ${describe(to)}, its output cannot be followed (the connection was lost)`)) : undefined };
       }
       return { ...finish(), outcome: 'in-doubt', reason: `the commit was sent to ${describe(to)} but not acknowledged, and the target cannot be asked (${answer})` };
     }
     stats.downtimeMs = now() - tPause;
+    gatewayOf(o.wasi)?.moved(); // its relayed connections go on at the target: nothing here closes them
     const result = { ...finish(), outcome: 'committed' as const, exitCode: o.follow ? follow(ch, o.follow) : undefined };
     if (!o.follow) ch.close();
     return result;

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Imports, Machine } from '@mvvm/interpreter';
 import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, snapshotBounds, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
-import { WASI, checkState } from '@mvvm/wasi/node';
+import { WASI, checkState, grantsAsked, nodeHost } from '@mvvm/wasi/node';
+import { GatewayClientOptions, GatewayHost } from './gateway-host';
 import {
   Channel,
   FrameType,
@@ -43,6 +44,8 @@ export interface ReceivedProgram {
   /** With --follow on the source: the program's output goes back there; pass it on when forwarding the program again. */
   follow: { stdout(chunk: Uint8Array): void; stderr(chunk: Uint8Array): void } | null;
   stats: { rounds: number; bytes: number; pages: number; files: number; /** From the source's pause to the start here (measured on this host). */ downtimeMs: number };
+  /** The gateway relay of its sockets (with ReceiveOptions.gateway and a program that listens). */
+  gateway: GatewayHost | null;
   /** Call once the program ended here (with --follow, its exit code goes back to the source). */
   finished(code: number): void;
 }
@@ -58,6 +61,11 @@ export interface ReceiveOptions {
   shipRoot?: string;
   /** Largest memory accepted, in 64 KiB pages (default 65536: 4 GiB). */
   maxPages?: number;
+  /**
+   * `mvvm gateway` fronting the programs received: their listening sockets are granted as
+   * relayed by it, and their relayed connections re-attached there at the commit.
+   */
+  gateway?: Omit<GatewayClientOptions, 'program'>;
   timeoutMs?: number;
 }
 
@@ -99,6 +107,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
   let program = '?';
   let id: string | null = null;
   let wasi: WASI | null = null;
+  let gateway: GatewayHost | null = null;
   const shipped: string[] = [];
   try {
     await handshakeAsTarget(ch, { secret: o.token, crypto: nodeCrypto, timeoutMs: timeout });
@@ -212,7 +221,11 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     if (decoded.wasi !== null && decoded.wasi !== undefined) {
       if (!offer.wasi) throw new ProtocolError('a WASI state for a program offered without one');
       const state = checkState(decoded.wasi);
-      wasi = WASI.restore(state, { preopens, listen: [], returnOnExit: true, ...(followed ? { stdout: followed.stdout, stderr: followed.stderr } : {}) });
+      const listeners = grantsAsked(state).listeners.length;
+      if (o.gateway && (listeners > 0 || state.fds.some((f) => f.kind === 'socket'))) gateway = new GatewayHost(nodeHost(), { ...o.gateway, program }, false);
+      // Listening sockets are granted only through the gateway (nothing binds here).
+      const listen = gateway ? Array.from({ length: listeners }, () => ({ port: 0 })) : [];
+      wasi = WASI.restore(state, { preopens, listen, returnOnExit: true, ...(gateway ? { host: gateway.host } : {}), ...(followed ? { stdout: followed.stdout, stderr: followed.stderr } : {}) });
       imports = wasi.getImports();
     } else if (compiled.module.imports.some((i) => i.module === 'wasi_snapshot_preview1')) {
       throw new RefusedError('the program imports WASI but no WASI state came');
@@ -227,6 +240,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     if (decodeMessage(commit, FrameType.Commit).id !== id) throw new ProtocolError('a commit for another migration');
     table.set(id, 'committed');
     ch.send(encodeMessage(FrameType.Committed, { id }));
+    gateway?.activate(); // from now on its connections go on here
     if (!offer.follow) ch.close();
     let done = false;
     return {
@@ -240,9 +254,11 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
       preopens,
       follow: followed,
       stats: { rounds, bytes: ch.received, pages, files, downtimeMs: tPaused > 0 ? now() - tPaused : 0 },
+      gateway,
       finished(code) {
         if (done) return;
         done = true;
+        gateway?.close();
         if (!offer.follow) return;
         try {
           ch.send(encodeMessage(FrameType.Exit, { code }));
@@ -255,6 +271,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
   } catch (e) {
     if (id !== null && table.get(id) !== 'committed') table.set(id, 'aborted');
     wasi?.close();
+    gateway?.close();
     for (const d of shipped) rmSync(d, { recursive: true, force: true });
     const error = e instanceof Error ? e : new Error(String(e));
     try {

@@ -1,5 +1,5 @@
 import type { HostFs } from './fs/types';
-import type { Listener, Stream } from './io/streams';
+import type { Connection, Listener, Stream } from './io/streams';
 
 /**
  * What a WASI instance uses of the machine it runs on. The in-memory host (memoryHost)
@@ -17,4 +17,10 @@ export interface Host {
    * WebCrypto's getRandomValues, which Node 18 has only as node:crypto's (the Node host's).
    */
   randomFill?(bytes: Uint8Array): void;
+  /**
+   * A restored state's accepted socket: a connection that goes on here from these byte
+   * counts (a relay such as `mvvm gateway` can), or null (the connection is lost: reads see
+   * the end, writes EPIPE). Without it every socket is lost on restore.
+   */
+  reattach?(socket: { fd: number; peer: string; received: number; sent: number }): Connection | null;
 }

@@ -9,7 +9,7 @@ export type { Host } from './host';
 export { MemoryFs } from './fs/memory-fs';
 export type { HostFs, FileStat, OpenFlags, DirEntry, Handle } from './fs/types';
 export { resolvePath } from './fs/sandbox';
-export { InputQueue, OutputSink } from './io/streams';
+export { Inbox, InputQueue, OutputSink } from './io/streams';
 export type { Stream, Connection, Listener } from './io/streams';
 export { ReplayLog } from './log/replay-log';
 export type { FdState, FdKind, LogEvent } from './log/replay-log';

@@ -256,11 +256,16 @@ export class WASI {
           e = this.listenerEntry(l.host ?? '127.0.0.1', l.port);
           break;
         }
-        case 'socket':
-          // A TCP connection cannot move: the fd stays valid but reads see the end and writes EPIPE.
-          e = { kind: 'socket', filetype: FileType.SOCKET_STREAM, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: 0, stream: lostConnection(), peer: s.peer, received: s.received, sent: s.sent, shutdown: s.shutdown };
-          this.restoreReport.lostConnections.push({ fd: s.fd, peer: s.peer ?? '?', received: s.received ?? 0, sent: s.sent ?? 0 });
+        case 'socket': {
+          // A TCP connection cannot move by itself: unless the host re-attaches it (a relay), the fd
+          // stays valid but reads see the end and writes EPIPE.
+          const lost = { fd: s.fd, peer: s.peer ?? '?', received: s.received ?? 0, sent: s.sent ?? 0 };
+          const conn = this.host.reattach?.(lost) ?? null;
+          e = { kind: 'socket', filetype: FileType.SOCKET_STREAM, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: 0, stream: conn ?? lostConnection(), peer: s.peer, received: s.received, sent: s.sent, shutdown: s.shutdown };
+          if (conn) e.conn = conn;
+          else this.restoreReport.lostConnections.push(lost);
           break;
+        }
       }
       const entry = this.fds.add({ ...e, rightsBase: s.rightsBase, rightsInheriting: s.rightsInheriting, fdflags: s.fdflags, offset: s.offset }, s.fd);
       if (s.dirCookie !== undefined) entry.dirCookie = s.dirCookie;

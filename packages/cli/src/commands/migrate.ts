@@ -4,7 +4,7 @@
  * sends a snapshot (cold migration). One line per migration.
  */
 import { basename } from 'node:path';
-import { MigrationResult, ReceivedProgram, TlsFiles, checkInsecure, loadToken, migrateMachine, parseAddress, startMigrationServer } from '@mvvm/migrate';
+import { GatewayClientOptions, MigrationResult, ReceivedProgram, TlsFiles, checkInsecure, describeAddress, loadToken, migrateMachine, parseAddress, startGateway, startMigrationServer } from '@mvvm/migrate';
 import { parseCount, Preopen } from '../args';
 import { Outcome, drive } from '../drive';
 import { Reporter, formatBytes, reporter } from '../report';
@@ -29,6 +29,18 @@ export interface MigrateFlags extends PeerFlags {
   shipDir: string[];
   verbose?: boolean;
 }
+
+/** `--gateway HOST:PORT` with the peer flags: how this host reaches `mvvm gateway`. */
+export function gatewayClient(f: PeerFlags & { gateway?: string }, log: (line: string) => void): GatewayClientOptions | undefined {
+  if (f.gateway === undefined) return undefined;
+  const gateway = parseAddress(f.gateway, GATEWAY_PORT);
+  const token = loadToken(f.tokenFile);
+  checkInsecure(token, gateway.host, f.insecure, `--gateway ${f.gateway}`);
+  return { gateway, token, insecure: f.insecure, tls: tlsOf(f), onError: (e) => log(e.message) };
+}
+
+/** The gateway's default control port. */
+export const GATEWAY_PORT = 9877;
 
 export const tlsOf = (f: PeerFlags): TlsFiles | undefined => (f.tlsCert || f.tlsKey || f.tlsCa ? { cert: f.tlsCert, key: f.tlsKey, ca: f.tlsCa } : undefined);
 
@@ -118,7 +130,7 @@ async function driveMigrating(s: Session, to: string | undefined, f: MigrateFlag
 export async function runMigrating(launch: Launch, f: MigrateFlags): Promise<number> {
   checkInsecure(loadToken(f.tokenFile), parseAddress(f.migrateTo!).host, f.insecure, `--migrate-to ${f.migrateTo}`); // before the program starts
   const s = await start(launch);
-  const o = await driveMigrating(s, f.migrateTo, f, reporter(f.verbose), f.follow ? 'terminal' : null);
+  const o = await driveMigrating(s, f.migrateTo, f, reporter(f.verbose), f.follow ? 'terminal' : null).finally(() => s.gateway?.close());
   if (o.kind !== 'exit') return 0;
   for (const r of o.results ?? []) process.stdout.write(`${r}\n`);
   return o.code;
@@ -145,6 +157,7 @@ export async function migrateSnapshot(snapshot: string, f: ColdFlags): Promise<n
 
 export interface ServeFlags extends PeerFlags, MigrateFlags {
   listen?: string;
+  gateway?: string;
   dir: Preopen[];
   moduleCache?: string;
   shipRoot?: string;
@@ -170,6 +183,7 @@ export async function serve(f: ServeFlags): Promise<number> {
     token,
     insecure: f.insecure,
     tls: tlsOf(f),
+    gateway: gatewayClient(f, log),
     onRefused: (e, from, program) => log(`refused ${program} from ${from}: ${e.message}`),
     onReceived(p) {
       log(`received ${p.program} (sha256 ${Buffer.from(p.moduleHash).toString('hex').slice(0, 12)}) from ${p.from}: ${p.stats.rounds} rounds, ${formatBytes(p.stats.bytes)}, downtime ${p.stats.downtimeMs.toFixed(1)} ms${p.stats.files ? `, ${p.stats.files} files shipped` : ''}`);
@@ -195,4 +209,32 @@ export async function serve(f: ServeFlags): Promise<number> {
   const code = await done;
   await server.close();
   return code;
+}
+
+export interface GatewayFlags extends PeerFlags {
+  listen: string;
+  control?: string;
+  hold?: string;
+}
+
+/** `mvvm gateway`: a stable address for a server program that migrates; runs until SIGINT/SIGTERM. */
+export async function gatewayCommand(f: GatewayFlags): Promise<number> {
+  const log = (line: string) => process.stderr.write(`mvvm gateway: ${line}\n`);
+  const token = loadToken(f.tokenFile);
+  const gw = await startGateway({
+    listen: f.listen,
+    control: f.control ?? `127.0.0.1:${GATEWAY_PORT}`,
+    token,
+    insecure: f.insecure,
+    tls: tlsOf(f),
+    holdMs: f.hold !== undefined ? parseCount(f.hold, '--hold') * 1000 : undefined,
+    log,
+  });
+  log(`clients on ${describeAddress(gw.address)}, hosts on ${describeAddress(gw.control)}${token ? '' : ' (insecure: no token)'}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await gw.close();
+  return 0;
 }

@@ -14,7 +14,12 @@ function finish(o: Outcome): number {
 }
 
 export async function run(launch: Launch): Promise<number> {
-  return finish(await drive(await start(launch)));
+  const s = await start(launch);
+  try {
+    return finish(await drive(s));
+  } finally {
+    s.gateway?.close();
+  }
 }
 
 export async function checkpointCommand(launch: Launch, f: CheckpointFlags & { verbose?: boolean }): Promise<number> {

@@ -113,3 +113,22 @@ export function decodeOutput(payload: Uint8Array): { fd: 1 | 2; bytes: Uint8Arra
   if (fd !== 1 && fd !== 2) throw new ProtocolError('an Output frame for neither stdout nor stderr');
   return { fd, bytes: payload.subarray(1) };
 }
+
+/** GwData frame (the gateway's relay): conn u32 | offset u64 (two u32, LE) | bytes. */
+export function encodeGwData(conn: number, offset: number, bytes: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(HEAD + 12 + bytes.length + TAIL);
+  const v = new DataView(frame.buffer);
+  v.setUint32(HEAD, conn, true);
+  v.setUint32(HEAD + 4, offset % 2 ** 32, true);
+  v.setUint32(HEAD + 8, Math.floor(offset / 2 ** 32), true);
+  frame.set(bytes, HEAD + 12);
+  return sealFrame(frame, FrameType.GwData);
+}
+
+export function decodeGwData(payload: Uint8Array): { conn: number; offset: number; bytes: Uint8Array } {
+  if (payload.length < 12) throw new ProtocolError('a GwData frame shorter than its header');
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const offset = v.getUint32(4, true) + v.getUint32(8, true) * 2 ** 32;
+  if (!Number.isSafeInteger(offset)) throw new ProtocolError('a GwData frame with an impossible offset');
+  return { conn: v.getUint32(0, true), offset, bytes: payload.subarray(12) };
+}

@@ -31,6 +31,13 @@ export enum FrameType {
   Status = 18,
   Output = 19,
   Exit = 20,
+  // the gateway's control protocol (src/gateway*.ts): a host <-> `mvvm gateway`
+  GwListen = 21,
+  GwOpen = 22,
+  GwAttach = 23,
+  GwData = 24,
+  GwEnd = 25,
+  GwAck = 26,
 }
 
 const KiB = 1024;
@@ -57,6 +64,12 @@ export const FRAME_LIMITS: Record<FrameType, number> = {
   [FrameType.Status]: 4 * KiB,
   [FrameType.Output]: 1 * MiB + 16,
   [FrameType.Exit]: 4 * KiB,
+  [FrameType.GwListen]: 64 * KiB,
+  [FrameType.GwOpen]: 4 * KiB,
+  [FrameType.GwAttach]: 4 * KiB,
+  [FrameType.GwData]: 1 * MiB + 12,
+  [FrameType.GwEnd]: 4 * KiB,
+  [FrameType.GwAck]: 4 * KiB,
 };
 
 export const HEAD = 5;

@@ -13,6 +13,7 @@ export const PROTOCOL_VERSION = 1;
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 const id = hex(32);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const conn = z.number().int().min(1).max(0xffffffff);
 
 export const SCHEMAS = {
   [FrameType.Hello]: z.strictObject({
@@ -49,6 +50,16 @@ export const SCHEMAS = {
   [FrameType.Query]: z.strictObject({ id }),
   [FrameType.Status]: z.strictObject({ id, outcome: z.enum(['committed', 'aborted', 'unknown']) }),
   [FrameType.Exit]: z.strictObject({ code: z.number().int() }),
+  /** Host -> gateway: this program listens here now (or no longer); `release`: connections it never accepted. */
+  [FrameType.GwListen]: z.strictObject({ program: z.string().max(4096), listening: z.boolean(), release: z.array(conn).max(4096) }),
+  /** Gateway -> host: a client connected (a new connection to accept). */
+  [FrameType.GwOpen]: z.strictObject({ conn, peer: z.string().max(200) }),
+  /** Host -> gateway: a migrated program's accepted socket goes on here, from these byte counts. */
+  [FrameType.GwAttach]: z.strictObject({ conn, received: count, sent: count }),
+  /** Either way: the sender's byte stream of `conn` ends after `at` bytes. */
+  [FrameType.GwEnd]: z.strictObject({ conn, at: count }),
+  /** Host -> gateway: the guest has read `received` bytes of `conn` (the gateway may drop them). */
+  [FrameType.GwAck]: z.strictObject({ conn, received: count }),
 } as const;
 
 export type ControlType = keyof typeof SCHEMAS;
