@@ -18,7 +18,7 @@
  *   --interpreter=F   import Machine from module file F instead of @mvvm/interpreter
  *   --keep-tmp        keep the generated wasm-interp modules (for debugging)
  *   --no-wasi         skip the wasi section
- *   --no-snapshot     skip the snapshot section (checkpoint/restore time and size; `snapshot` in --only)
+ *   --no-snapshot     skip the snapshot section (encode/decode MB/s vs a copy, checkpoint/restore time and size; `snapshot` in --only)
  *   --wasi-rounds=N   rounds of bench/wasi/fileio.wasm (default 10, times --scale)
  *   --no-deterministic skip the deterministic-NaN section (float kernels with the mode on vs off)
  *   --no-startup      skip the start-up section (`mvvm run` vs node:wasi as processes: empty
@@ -660,7 +660,7 @@ async function main(): Promise<void> {
   // ---- the snapshot section: packages/snapshot/bench/snapshot-bench.ts, in its own process
   // (it allocates 64 MiB memories; a fresh heap keeps it from skewing the figures above) ----
   if (wantSnapshot) {
-    console.log('\nsnapshot: checkpoint / restore time and size, full and incremental (packages/snapshot/bench)');
+    console.log('\nsnapshot: encode / decode MB/s of touched memory vs a plain copy (1-256 MiB), then checkpoint / restore time and size, full and incremental (packages/snapshot/bench)');
     const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '../packages/snapshot/bench/snapshot-bench.ts')], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -142,7 +142,7 @@ export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[]
   }
   let machine: Machine;
   try {
-    machine = await restoreMachine(bytes, resolved, imports, { tier });
+    machine = await restoreMachine(bytes, resolved, imports, { tier, adoptMemory: true }); // the memory was rebuilt for this restore: no second copy
   } catch (e) {
     wasi?.close(); // no half-restored session: release the files and listeners it had opened
     throw e;

@@ -205,7 +205,7 @@ describe('inspect, debug and errors', () => {
     bad[bad.length - 10] ^= 4;
     writeFileSync(join(dir, 'bad.mvvm'), bad);
     const cases: Array<[string[], RegExp, number]> = [
-      [['restore', '-t', wasm('files'), 'bad.mvvm'], /^mvvm: snapshot body checksum mismatch: the file is damaged\n$/, 1],
+      [['restore', '-t', wasm('files'), 'bad.mvvm'], /^mvvm: snapshot page checksum mismatch \(page \d+\): the file is damaged\n$/, 1],
       [['restore', '-t', wasm('compute'), 's.mvvm'], /^mvvm: the snapshot belongs to another module/, 1],
       [['restore', '-t', wasm('files'), 'missing.mvvm'], /^mvvm: cannot read snapshot missing\.mvvm: ENOENT\n$/, 1],
       [['inspect', join(PROGRAMS, 'files.c')], /^mvvm: not an MVVM snapshot \(bad magic number\)\n$/, 1],

@@ -145,12 +145,17 @@ export class Machine {
     return new Machine(store, instance);
   }
 
-  /** The complete state as plain data (typed arrays, numbers, strings); survives structuredClone. */
-  snapshot(): MachineState {
+  /**
+   * The complete state as plain data (typed arrays, numbers, strings); survives structuredClone.
+   * `shareMemory`: each memory's `data` is a view of the live memory instead of a copy, valid
+   * only until the machine runs or its memory grows: for a caller that encodes it at once
+   * (a checkpoint, a migration), saving a copy of all memory.
+   */
+  snapshot(options: { shareMemory?: boolean } = {}): MachineState {
     if (this.store.thread.hostCallDepth > 0) {
       throw new WasmError('cannot snapshot inside a host function: the JavaScript on the stack is not data (suspend the call instead)');
     }
-    return captureState(this.store, this.instance);
+    return captureState(this.store, this.instance, options.shareMemory === true);
   }
 
   get exports(): Record<string, ExternHandle> {

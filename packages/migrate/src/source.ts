@@ -323,16 +323,9 @@ const isOurs = (e: unknown) => e instanceof Error && ['SnapshotError', 'Connecti
 
 /** The machine (without memory contents: those went as pages) and the WASI state, as a snapshot-format body. */
 async function encodeState(m: Machine, wasi: WASI | null, moduleHash: Uint8Array): Promise<Uint8Array> {
-  // captureState copies each memory; the pages went already, so let it copy nothing.
+  // The pages went already (no dirty page is listed): the state shares memory rather than copy it.
   const mems = m.store.memories;
-  const views = mems.map((x) => x.u8);
-  for (const x of mems) x.u8 = new Uint8Array(0);
-  let state;
-  try {
-    state = m.snapshot();
-  } finally {
-    mems.forEach((x, i) => (x.u8 = views[i]));
-  }
+  const state = m.snapshot({ shareMemory: true });
   const encoded = await encodeSnapshot({ state, wasi: wasi?.state() ?? null, meta: {} }, { moduleHash, base: { id: PRECOPIED, dirty: mems.map(() => []) } });
   return encoded.bytes;
 }

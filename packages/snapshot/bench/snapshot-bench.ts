@@ -1,5 +1,11 @@
 /**
- * Checkpoint and restore time and snapshot size for 1, 16 and 64 MiB of touched memory,
+ * First, throughput: encode (checkpoint) and decode (loadChain: checks, page checksums,
+ * memory assembled) of a full, uncompressed snapshot of 1, 16, 64 and 256 MiB of touched
+ * memory (`--sizes=1,16` to change), and a restore (decode and a machine built on it), in
+ * MB/s of touched memory (10^6 bytes) and as a multiple of a plain copy of that memory
+ * (memory.slice()) measured in the same run: × copy 1.0 = as fast as copying it once.
+ *
+ * Then checkpoint and restore time and snapshot size for 1, 16 and 64 MiB of touched memory,
  * full and incremental (1/16 of the pages written since the base), plain and compressed.
  * Rates are MiB of guest memory per second, and each time is also given as a multiple of
  * copying that memory once with Buffer.from(memory), measured in the same run.
@@ -63,7 +69,38 @@ async function time<T>(fn: () => Promise<T> | T, runs = 3): Promise<{ ms: number
   return { ms: best, value };
 }
 
+const sizesArg = process.argv.find((a) => a.startsWith('--sizes='));
+const SIZES = sizesArg ? sizesArg.slice(8).split(',').map(Number) : [1, 16, 64, 256];
+
+/** Encode and decode throughput of full, uncompressed snapshots. */
+async function throughput(): Promise<void> {
+  const rows: string[][] = [['memory', 'copy MB/s', 'encode MB/s', '× copy', 'decode MB/s', '× copy', 'restore MB/s', '× copy']];
+  for (const mib of SIZES) {
+    const pages = mib * 16;
+    const bytes = moduleWithMemory(pages);
+    const hash = await moduleHash(bytes);
+    let m: Machine | undefined = await Machine.instantiate(bytes);
+    m.begin('f', []);
+    touch(m, Array.from({ length: pages }, (_, i) => i), 3);
+    const runs = mib >= 256 ? 3 : 5;
+    const copy = await time(() => m!.memory!.u8.slice(), runs);
+    const enc = await time(() => checkpoint(m!, { moduleHash: hash, clearDirty: false }), runs);
+    const snap = enc.value.bytes;
+    m = undefined; // room for the decoded copies at 256 MiB
+    const dec = await time(() => loadChain([snap]), runs);
+    const res = await time(async () => restoreMachine(bytes, await loadChain([snap]), {}, { adoptMemory: true }), runs);
+    const mbs = (ms: number) => ((mib * 1.048576) / (ms / 1000)).toFixed(0);
+    const x = (ms: number) => (ms / copy.ms).toFixed(2);
+    rows.push([`${mib} MiB`, mbs(copy.ms), mbs(enc.ms), x(enc.ms), mbs(dec.ms), x(dec.ms), mbs(res.ms), x(res.ms)]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((cell, c) => (c >= 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));
+  console.log('(encode = checkpoint of a full snapshot; decode = loadChain; restore = loadChain + restoreMachine with adoptMemory; best of 3-5)\n');
+}
+
 async function main(): Promise<void> {
+  await throughput();
+  if (process.argv.includes('--throughput-only')) return;
   const dir = mkdtempSync(join(tmpdir(), 'mvvm-bench-'));
   const rows: string[][] = [['memory', 'operation', 'time ms', 'MiB/s', '× copy', 'size']];
   for (const mib of [1, 16, 64]) {

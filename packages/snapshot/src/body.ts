@@ -5,7 +5,7 @@
 import type { MachineState } from '@mvvm/interpreter';
 import { int32FromLE, int32ToLE, uint32FromLE } from './little-endian';
 import { PAGE, StoredMemory, applyStoredMemory, checkStoredMemory, storeMemory } from './pages';
-import type { MachineBody } from './schema';
+import type { MachineBodyV1 } from './schema';
 import { SnapshotError } from './errors';
 
 /** A decoded machine body: the state without memory contents, and memory as stored pages. */
@@ -15,7 +15,7 @@ export interface PartialState {
 }
 
 /** `dirty[i]`: pages of memory i written since the base; undefined for a full snapshot. */
-export function machineToBody(state: MachineState, dirty?: number[][]): MachineBody {
+export function machineToBody(state: MachineState, dirty?: number[][]): MachineBodyV1 {
   const t = state.thread;
   return {
     version: state.version,
@@ -37,7 +37,7 @@ export function machineToBody(state: MachineState, dirty?: number[][]): MachineB
   };
 }
 
-export function bodyToPartial(b: MachineBody): PartialState {
+export function bodyToPartial(b: MachineBodyV1): PartialState {
   const memories = b.memories.map((m, i) => {
     const s: StoredMemory = { pages: m.pages, max: m.max, indices: uint32FromLE(m.indices), data: m.data, zeroed: uint32FromLE(m.zeroed) };
     checkStoredMemory(s, `memory ${i}`);

@@ -82,7 +82,7 @@ export function checkBodyBounds(body: MachineBody, b: SnapshotBounds): void {
     const want = b.memories?.[i];
     if (want && (m.pages < want.min || m.pages > want.max)) bad(`memory ${i} has ${m.pages} pages, the module allows ${want.min} to ${want.max}`);
     if (want && m.max !== want.declared) bad(`memory ${i}: maximum ${m.max} differs from the module's ${want.declared}`);
-    if (m.data.length > m.pages) bad(`memory ${i} stores ${m.data.length} pages of ${m.pages}`);
+    if (m.indices.length / 4 > m.pages) bad(`memory ${i} stores ${m.indices.length / 4} pages of ${m.pages}`);
     pages += m.pages;
   });
   if (pages > b.totalPages) bad(`${pages} pages of memory in all, at most ${b.totalPages}`);

@@ -10,13 +10,13 @@
  *   10      2     flags (u16): bit 0 body deflate-compressed, bit 1 incremental
  *   12      32    SHA-256 of the module bytes
  *   44      32    base snapshot's id (all zero for a full snapshot)
- *   76      32    SHA-256 of the body as stored
+ *   76      32    SHA-256 of the body as stored (version 1) or of its CBOR part (version 2)
  *   108     8     body length as stored (u64)
  *   116     8     body length once decompressed (u64; bounds inflation)
  *   124     1     producer length P
  *   125     P     producer (UTF-8, e.g. "mvvm-ts/0.1.0")
  *   125+P   4     CRC-32 of bytes 0 .. 125+P
- *   129+P         body (CBOR, see body.ts)
+ *   129+P         body (version 1: CBOR, see body.ts; version 2: see layout.ts)
  *
  * A snapshot's id is the SHA-256 of its header: the header holds the body's hash, so the
  * id names the whole file without hashing the body twice.
@@ -25,7 +25,14 @@ import { crc32 } from './checksum';
 import { CorruptSnapshotError, NotASnapshotError, SnapshotVersionError, TruncatedSnapshotError } from './errors';
 
 export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x56, 0x56, 0x4d, 0x0d, 0x0a, 0x1a);
-export const FORMAT_VERSION = 1;
+/** The version this runtime writes. */
+export const FORMAT_VERSION = 2;
+/**
+ * The versions it reads. 1: the body is one CBOR document with every stored page in it, the
+ * header's body hash is the SHA-256 of the body as stored. 2: see `src/layout.ts` (CBOR part,
+ * then the pages raw, each with a checksum in the CBOR part).
+ */
+export const READ_VERSIONS: readonly number[] = [1, 2];
 export const FLAG_COMPRESSED = 1;
 export const FLAG_INCREMENTAL = 2;
 const KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_INCREMENTAL;
@@ -43,6 +50,11 @@ export interface Header {
   storedLength: number;
   decodedLength: number;
   producer: string;
+}
+
+/** The header's length in bytes for a producer string. */
+export function headerLength(producer: string): number {
+  return FIXED + new TextEncoder().encode(producer).length + 4;
 }
 
 export function encodeHeader(h: Header): Uint8Array {
@@ -72,8 +84,8 @@ export function decodeHeader(bytes: Uint8Array): { header: Header; length: numbe
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // The version is read before anything else: another version may lay out the rest differently.
   const formatVersion = dv.getUint16(8, true);
-  if (formatVersion !== FORMAT_VERSION) {
-    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads version ${FORMAT_VERSION}`);
+  if (!READ_VERSIONS.includes(formatVersion)) {
+    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads versions ${READ_VERSIONS.join(' and ')}`);
   }
   if (bytes.length < FIXED) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes, the header alone needs ${FIXED + 4}`);
   const producerLength = bytes[124];

@@ -6,7 +6,7 @@ import { Imports, Machine, MachineOptions, READABLE_STATE_VERSIONS, RestoreError
 import { sameBytes, sha256, toHex } from './checksum';
 import type { Codec } from './codec';
 import { InvalidSnapshotError, SnapshotVersionError, WrongModuleError } from './errors';
-import { DecodeOptions, DecodedSnapshot, EncodedSnapshot, ResolvedSnapshot, decodeSnapshot, encodeSnapshot, resolveChain } from './snapshot';
+import { DecodeOptions, DecodedSnapshot, EncodedSnapshot, ResolvedSnapshot, decodeSnapshot, encodeCaptured, resolveChain } from './snapshot';
 
 export interface CheckpointOptions {
   moduleHash: Uint8Array;
@@ -22,17 +22,22 @@ export interface CheckpointOptions {
 
 export async function checkpoint(machine: Machine, options: CheckpointOptions): Promise<EncodedSnapshot> {
   const memories = machine.store.memories;
-  const encoded = await encodeSnapshot(
-    { state: machine.snapshot(), wasi: options.wasi, meta: options.meta },
-    {
-      moduleHash: options.moduleHash,
-      base: options.base && { id: options.base, dirty: memories.map((m) => m.dirtyPages()) },
-      compress: options.compress,
-      codec: options.codec,
+  // The state shares the machine's memory (no copy of it) and the dirty marks are read and
+  // cleared in the same synchronous step as the pages are copied: nothing runs in between.
+  return encodeCaptured(
+    () => ({
+      content: { state: machine.snapshot({ shareMemory: true }), wasi: options.wasi, meta: options.meta },
+      options: {
+        moduleHash: options.moduleHash,
+        base: options.base && { id: options.base, dirty: memories.map((m) => m.dirtyPages()) },
+        compress: options.compress,
+        codec: options.codec,
+      },
+    }),
+    () => {
+      if (options.clearDirty !== false) for (const m of memories) m.clearDirty();
     },
   );
-  if (options.clearDirty !== false) for (const m of memories) m.clearDirty();
-  return encoded;
 }
 
 /** Decodes every link and resolves the chain (full snapshot first). */

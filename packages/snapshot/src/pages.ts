@@ -4,7 +4,8 @@
  * zero is listed as zeroed rather than stored). Rebuilding is one path for both: start
  * from zeros at the final size, then per link write the stored pages and clear the zeroed ones.
  */
-import { InvalidSnapshotError } from './errors';
+import { pageChecksum } from './checksum';
+import { CorruptSnapshotError, InvalidSnapshotError } from './errors';
 
 export const PAGE = 65536;
 
@@ -18,6 +19,8 @@ export interface StoredMemory {
   data: Uint8Array[];
   /** Pages (ascending) that are all zero now although the base may hold data there. */
   zeroed: Uint32Array;
+  /** Format version 2: the checksum of each stored page, checked as it is applied. */
+  sums?: Uint32Array;
 }
 
 export function isZeroPage(u8: Uint8Array, page: number): boolean {
@@ -57,10 +60,22 @@ export function checkStoredMemory(m: StoredMemory, what: string): void {
   const stored = new Set(m.indices);
   if (m.zeroed.some((p) => stored.has(p))) throw bad('a page is both stored and zeroed');
   if (m.data.some((d) => d.length !== PAGE)) throw bad('a stored page is not 64 KiB');
+  if (m.sums && m.sums.length !== m.data.length) throw bad('page checksum and page data counts differ');
 }
 
-/** Writes `m`'s pages into `target`, a memory of at least `m.pages` pages holding the base's contents. */
+/**
+ * Writes `m`'s pages into `target`, a memory of at least `m.pages` pages holding the base's
+ * contents. Pages with checksums are checked as they are copied (one pass): on a mismatch
+ * it throws CorruptSnapshotError and `target` must be discarded.
+ */
 export function applyStoredMemory(target: Uint8Array, m: StoredMemory): void {
-  m.indices.forEach((p, i) => target.set(m.data[i], p * PAGE));
+  const { sums } = m;
+  if (sums) {
+    m.indices.forEach((p, i) => {
+      if (pageChecksum(m.data[i], target.subarray(p * PAGE, (p + 1) * PAGE)) !== sums[i]) {
+        throw new CorruptSnapshotError(`snapshot page checksum mismatch (page ${p}): the file is damaged`);
+      }
+    });
+  } else m.indices.forEach((p, i) => target.set(m.data[i], p * PAGE));
   for (const p of m.zeroed) target.fill(0, p * PAGE, (p + 1) * PAGE);
 }

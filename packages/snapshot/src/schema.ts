@@ -16,20 +16,22 @@ const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const u32 = int(0, 0xffffffff);
 const i32 = int(-0x80000000, 0x7fffffff);
 
-export const storedMemorySchema = z.object({
+const memoryFields = {
   pages: int(0, MAX_PAGES),
   max: u32.nullable(),
   indices: words,
-  data: z.array(bytes),
   zeroed: words,
-});
+};
+/** Format version 1: the stored pages inside the CBOR body. */
+export const storedMemorySchemaV1 = z.object({ ...memoryFields, data: z.array(bytes) });
+/** Format version 2: the pages follow the CBOR part (layout.ts). */
+export const storedMemorySchemaV2 = z.object(memoryFields);
 
-export const machineBodySchema = z.object({
+const machineFields = {
   version: u32,
   translatorVersion: u32,
   moduleFingerprint: z.string().max(256),
   limits: z.object({ stackSlots: int(1, MAX_LIMITS.stackSlots), maxCallDepth: int(1, MAX_LIMITS.maxCallDepth) }),
-  memories: z.array(storedMemorySchema).max(1024),
   tables: z
     .array(z.object({ elemType: z.enum(['funcref', 'externref']), size: int(0, MAX_TABLE_ENTRIES), max: u32.nullable(), elements: words }))
     .max(100_000),
@@ -52,15 +54,22 @@ export const machineBodySchema = z.object({
     frames: words,
     stack: words,
   }),
-});
+};
+export const machineBodySchemaV1 = z.object({ ...machineFields, memories: z.array(storedMemorySchemaV1).max(1024) });
+export const machineBodySchemaV2 = z.object({ ...machineFields, memories: z.array(storedMemorySchemaV2).max(1024) });
 
-export const bodySchema = z.object({
-  machine: machineBodySchema,
+const bodyFields = {
   /** The WASI state as its package hands it out: opaque here. */
   wasi: z.unknown(),
   /** Free-form facts for `inspect` (trigger, time, base file hint); never needed to restore. */
   meta: z.record(z.string(), z.unknown()),
-});
+};
+export const bodySchemaV1 = z.object({ machine: machineBodySchemaV1, ...bodyFields });
+export const bodySchemaV2 = z.object({ machine: machineBodySchemaV2, ...bodyFields });
 
-export type Body = z.infer<typeof bodySchema>;
-export type MachineBody = z.infer<typeof machineBodySchema>;
+export type BodyV1 = z.infer<typeof bodySchemaV1>;
+export type BodyV2 = z.infer<typeof bodySchemaV2>;
+export type MachineBodyV1 = z.infer<typeof machineBodySchemaV1>;
+export type MachineBodyV2 = z.infer<typeof machineBodySchemaV2>;
+/** What both versions share (memories with their page lists; page contents differ by version). */
+export type MachineBody = MachineBodyV1 | MachineBodyV2;

@@ -18,8 +18,9 @@ import {
   WrongModuleError,
 } from './errors';
 import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds } from './bounds';
-import { FORMAT_VERSION, Header, decodeHeader, encodeHeader } from './header';
-import type { Body } from './schema';
+import { FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength as headLength } from './header';
+import { attachPages, layOutBody, splitBody } from './layout';
+import type { BodyV1, BodyV2 } from './schema';
 
 export const PRODUCER = 'mvvm-ts/0.1.0';
 const NO_BASE = new Uint8Array(32);
@@ -94,12 +95,42 @@ export function moduleHash(moduleBytes: Uint8Array): Promise<Uint8Array> {
 }
 
 export async function encodeSnapshot(content: SnapshotContent, options: EncodeOptions): Promise<EncodedSnapshot> {
-  const body: Body = {
+  return finishEncoding(layOutSnapshot(content, options, (await cborCodec()).encoder), options);
+}
+
+/** A snapshot whose stored pages are copied, not yet hashed or compressed. */
+export interface LaidOutSnapshot {
+  /** The whole file with room for the header (uncompressed), or the plain body (to compress). */
+  bytes: Uint8Array;
+  headerLength: number;
+  hashedLength: number;
+  producer: string;
+}
+
+/**
+ * The synchronous part of encoding: every stored page is read once (its checksum) and
+ * copied once (into the file's bytes). When it returns, `content.state`'s memory is no
+ * longer needed: a state with shared memory (Machine#snapshot({ shareMemory: true }))
+ * may run on afterwards.
+ */
+export function layOutSnapshot(content: SnapshotContent, options: EncodeOptions, encoder: Encoder): LaidOutSnapshot {
+  const body: BodyV1 = {
     machine: machineToBody(content.state, options.base?.dirty),
     wasi: content.wasi ?? null,
     meta: content.meta ?? {},
   };
-  const plain: Uint8Array = (await cborCodec()).encoder.encode(body);
+  const producer = options.producer ?? PRODUCER;
+  const headerLength = options.compress ? 0 : headLength(producer);
+  const laid = layOutBody(body, headLength(producer), (v) => encoder.encode(v));
+  const bytes = new Uint8Array(headerLength + laid.length);
+  laid.write(bytes, headerLength);
+  return { bytes, headerLength, hashedLength: laid.hashedLength, producer };
+}
+
+async function finishEncoding(laid: LaidOutSnapshot, options: EncodeOptions): Promise<EncodedSnapshot> {
+  const plain = laid.bytes.subarray(laid.headerLength);
+  // Compressed, the hash covers the stored (deflated) bytes, as in version 1: compression
+  // costs more than hashing, and a change to the deflate stream that inflates the same is still caught.
   const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
   const header = {
     formatVersion: FORMAT_VERSION,
@@ -107,16 +138,32 @@ export async function encodeSnapshot(content: SnapshotContent, options: EncodeOp
     incremental: !!options.base,
     moduleHash: options.moduleHash,
     baseId: options.base?.id ?? NO_BASE,
-    bodyHash: await sha256(stored),
+    bodyHash: await sha256(options.compress ? stored : plain.subarray(0, laid.hashedLength)),
     storedLength: stored.length,
     decodedLength: plain.length,
-    producer: options.producer ?? PRODUCER,
+    producer: laid.producer,
   };
   const head = encodeHeader(header);
-  const bytes = new Uint8Array(head.length + stored.length);
+  let bytes = laid.bytes;
+  if (options.compress) {
+    bytes = new Uint8Array(head.length + stored.length);
+    bytes.set(stored, head.length);
+  }
   bytes.set(head, 0);
-  bytes.set(stored, head.length);
   return { bytes, id: await sha256(head), header };
+}
+
+/**
+ * Encodes a state taken now by `capture` (which may share the machine's memory): the codec
+ * is loaded first, so that nothing runs between the capture and the copy of the pages;
+ * `copied` runs right after the copy (to clear dirty marks), before anything else can.
+ */
+export async function encodeCaptured(capture: () => { content: SnapshotContent; options: EncodeOptions }, copied?: () => void): Promise<EncodedSnapshot> {
+  const { encoder } = await cborCodec();
+  const { content, options } = capture();
+  const laid = layOutSnapshot(content, options, encoder);
+  copied?.();
+  return finishEncoding(laid, options);
 }
 
 /** Reads only the header (cheap: no body hashing or decoding). */
@@ -152,19 +199,29 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   if (bytes.length < end) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes of ${end}`);
   if (bytes.length > end) throw new CorruptSnapshotError(`snapshot has ${bytes.length - end} unexpected trailing bytes`);
   const stored = bytes.subarray(length, end);
-  if (!sameBytes(await sha256(stored), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+  const v1 = header.formatVersion === 1;
+  if ((v1 || header.compressed) && !sameBytes(await sha256(stored), header.bodyHash)) throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
   const plain = header.compressed ? await (options.codec ?? streamCodec).decompress(stored, header.decodedLength) : stored;
   if (plain.length !== header.decodedLength) throw new CorruptSnapshotError('snapshot body length differs from its header');
+  let cbor = plain;
+  let split: ReturnType<typeof splitBody> | undefined;
+  if (!v1) {
+    split = splitBody(plain, length);
+    cbor = split.cbor;
+    if (!header.compressed && !sameBytes(await sha256(plain.subarray(0, split.hashedLength)), header.bodyHash)) {
+      throw new CorruptSnapshotError('snapshot body checksum mismatch: the file is damaged');
+    }
+  }
 
   const { decoder } = await cborCodec();
   let raw: unknown;
   try {
-    raw = decoder.decode(plain);
+    raw = decoder.decode(cbor);
   } catch (e) {
     throw new InvalidSnapshotError(`snapshot body is not valid CBOR: ${(e as Error).message}`);
   }
-  const { bodySchema } = await import('./schema'); // on first use, as cborCodec()
-  const parsed = bodySchema.safeParse(raw);
+  const { bodySchemaV1, bodySchemaV2 } = await import('./schema'); // on first use, as cborCodec()
+  const parsed = (v1 ? bodySchemaV1 : bodySchemaV2).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
@@ -173,12 +230,17 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
     throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
   }
+  // Bounds first: the page count is checked against the module before any page is looked at.
+  const attached = split ? attachPages(parsed.data as BodyV2, plain, split) : { body: parsed.data as BodyV1, sums: undefined };
+  const { body, sums } = attached;
+  const machine = bodyToPartial(body.machine);
+  if (sums) machine.memories.forEach((m, i) => (m.sums = sums[i]));
   return {
     id: await sha256(bytes.subarray(0, length)),
     header,
-    machine: bodyToPartial(parsed.data.machine),
-    wasi: parsed.data.wasi,
-    meta: parsed.data.meta,
+    machine,
+    wasi: body.wasi,
+    meta: body.meta,
   };
 }
 

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { Decoder, Encoder } from 'cbor-x';
 import { Machine } from '@mvvm/interpreter';
 import {
   Codec,
@@ -25,7 +24,7 @@ import {
 import { BASE_FILE_META, loadChainFromFiles, readSnapshotFile, writeFileAtomic, zlibCodec } from '@mvvm/snapshot/node';
 import { decodeHeader, encodeHeader } from '../src/header';
 import { wat } from '../../interpreter/test/helpers/wat';
-import { PAGES_WASM, reseal } from './helpers';
+import { PAGES_WASM, plainOf, reseal, treeOf } from './helpers';
 
 const SMALL = `(module (memory (export "memory") 1 2) (table 1 3 funcref) (global (mut i32) (i32.const 0))
   (func (export "f") (result i32) (i32.const 1)))`;
@@ -41,9 +40,9 @@ beforeAll(async () => {
 /** `snapshot` with its body's CBOR changed by `edit`, every checksum recomputed. */
 async function crafted(snapshot: Uint8Array, edit: (body: any) => void): Promise<Uint8Array> {
   const { length } = decodeHeader(snapshot);
-  const body = new Decoder({ mapsAsObjects: true }).decode(snapshot.subarray(length));
+  const body = treeOf(snapshot.subarray(length), length);
   edit(body);
-  return reseal(snapshot, new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false }).encode(body));
+  return reseal(snapshot, plainOf(body, length));
 }
 
 test('the unaltered snapshot loads within its module\'s bounds', async () => {

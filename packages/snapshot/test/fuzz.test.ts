@@ -7,12 +7,11 @@
  *   checksums recomputed (a buggy or hostile writer);
  *   such a file may still be a valid snapshot, but if it is refused, it is refused cleanly.
  */
-import { Decoder, Encoder } from 'cbor-x';
 import { Machine } from '@mvvm/interpreter';
 import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine } from '@mvvm/snapshot';
 import { decodeHeader } from '../src/header';
 import { zlibCodec } from '@mvvm/snapshot/node';
-import { PAGES_WASM, bodySlots, reseal, rng, startedAt } from './helpers';
+import { PAGES_WASM, bodySlots, plainOf, reseal, rng, startedAt, treeOf } from './helpers';
 
 type Outcome = { refused: string } | { machine: Machine };
 
@@ -78,7 +77,7 @@ async function resealed(bytes: Uint8Array, random: () => number): Promise<Uint8A
     body[Math.floor(random() * body.length)] ^= 1 << Math.floor(random() * 8);
     body = Uint8Array.from([...body, ...plain.subarray(4096)]);
   } else {
-    const tree = new Decoder({ mapsAsObjects: true }).decode(plain);
+    const tree = treeOf(plain, length);
     const all = bodySlots(tree);
     const slot = all[Math.floor(random() * all.length)];
     const old = slot.get();
@@ -87,11 +86,10 @@ async function resealed(bytes: Uint8Array, random: () => number): Promise<Uint8A
     else if (r < 0.3 && typeof old === 'number') slot.set(old + (random() < 0.5 ? 1 : -1) * (1 + Math.floor(random() * 4)));
     else if (r < 0.4 && ArrayBuffer.isView(old)) slot.set((old as Uint8Array).subarray(0, Math.floor(random() * (old as Uint8Array).length)));
     else slot.set(WEIRD[Math.floor(random() * WEIRD.length)]);
-    body = encoder.encode(tree);
+    body = plainOf(tree, length);
   }
   return reseal(bytes, body);
 }
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 
 let full: Uint8Array;
 let compressed: Uint8Array;

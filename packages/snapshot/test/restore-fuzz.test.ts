@@ -22,12 +22,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Decoder, Encoder } from 'cbor-x';
 import { MAX_LIMITS, Machine, Trap, WasmError, entityTypes } from '@mvvm/interpreter';
 import { MemoryFs, OutputSink, WASI, WasiRestoreError, checkState, memoryHost } from '@mvvm/wasi';
 import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
 import { decodeHeader } from '../src/header';
-import { bodySlots, reseal, rng } from './helpers';
+import { bodySlots, plainOf, reseal, rng, treeOf } from './helpers';
 
 const CASES = Number(process.env.RESTORE_FUZZ_CASES ?? 1000);
 const SEED = Number(process.env.RESTORE_FUZZ_SEED ?? 0x7e57ab1e);
@@ -175,11 +174,9 @@ interface Mutation {
   what: string;
 }
 
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-
-function mutate(plain: Uint8Array, random: () => number): Mutation {
-  const tree = decoder.decode(plain);
+function mutate(plain: Uint8Array, headerLength: number, random: () => number): Mutation {
+  const tree = treeOf(plain, headerLength);
+  const encode = () => plainOf(tree, headerLength);
   const all = bodySlots(tree);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const words = all.filter((s) => ArrayBuffer.isView(s.get()) && (s.get() as Uint8Array).length >= 4 && !s.path.includes('.data.'));
@@ -193,7 +190,7 @@ function mutate(plain: Uint8Array, random: () => number): Mutation {
     const value = random() < 0.5 ? dv.getInt32(at, true) + (random() < 0.5 ? 1 : -1) * (1 + Math.floor(random() * 3)) : pick(WORDS);
     dv.setInt32(at, value | 0, true);
     slot.set(copy);
-    return { body: encoder.encode(tree), valueOnly: true, what: `${slot.path}[${at / 4}] = ${value | 0}` };
+    return { body: encode(), valueOnly: true, what: `${slot.path}[${at / 4}] = ${value | 0}` };
   }
   const slot = pick(all);
   const old = slot.get();
@@ -224,7 +221,7 @@ function mutate(plain: Uint8Array, random: () => number): Mutation {
   }
   // The versions and the module's identity are not values of a state.
   if (/\.(version|translatorVersion|moduleFingerprint)$/.test(slot.path) && slot.path.startsWith('.machine')) valueOnly = false;
-  return { body: encoder.encode(tree), valueOnly, what };
+  return { body: encode(), valueOnly, what };
 }
 
 const isProjectError = (e: unknown) => e instanceof SnapshotError || e instanceof WasmError || e instanceof WasiRestoreError;
@@ -245,7 +242,7 @@ test(`${CASES} crafted, checksummed snapshot bodies: refused, or run the same (o
   for (let i = 0; i < CASES; i++) {
     const p = programs[i % programs.length];
     const { header, length } = decodeHeader(p.snapshot);
-    const m = mutate(p.snapshot.subarray(length, length + header.storedLength), random);
+    const m = mutate(p.snapshot.subarray(length, length + header.storedLength), length, random);
     const bytes = await reseal(p.snapshot, m.body);
     let outcome: string;
     try {

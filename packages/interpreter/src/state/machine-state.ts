@@ -114,7 +114,8 @@ function pairsToSlots(pairs: Int32Array, words: Int32Array, from: number, stride
   }
 }
 
-export function captureState(store: Store, instance: ModuleInstance): MachineState {
+/** `shareMemory`: each memory's `data` is a view of the live memory, not a copy (see Machine.snapshot). */
+export function captureState(store: Store, instance: ModuleInstance, shareMemory = false): MachineState {
   if (store.instances.length !== 1) {
     throw new RestoreError('snapshots cover a store with exactly one module instance');
   }
@@ -129,7 +130,7 @@ export function captureState(store: Store, instance: ModuleInstance): MachineSta
     translatorVersion: TRANSLATOR_VERSION,
     moduleFingerprint: moduleFingerprint(instance.compiled.module.bytes),
     limits: { stackSlots: t.stackWords / 2, maxCallDepth: t.maxCallDepth },
-    memories: store.memories.map((m) => ({ pages: m.pages, max: m.max, data: m.u8.slice() })),
+    memories: store.memories.map((m) => ({ pages: m.pages, max: m.max, data: shareMemory ? m.u8 : m.u8.slice() })),
     tables: store.tables.map((tb) => ({
       elemType: tb.elemType === ValType.FuncRef ? 'funcref' : 'externref',
       size: tb.size,
