@@ -8,6 +8,7 @@ import {
   Channel,
   FRAME_LIMITS,
   FrameReader,
+  HANDSHAKE_LIMITS,
   FrameType,
   ProtocolError,
   decodeMessage,
@@ -101,4 +102,31 @@ test('handshake: the same token passes; a wrong token or a missing one fails on 
   const other = await run('token-one-1', null);
   expect(other[0].status).toBe('rejected');
   expect((await run(null, null)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+});
+
+test('before the handshake ends only handshake frames are taken: a bulk frame header is refused before its body is allocated', async () => {
+  const [s, t] = pair();
+  const head = new Uint8Array(5);
+  head[0] = FrameType.State;
+  new DataView(head.buffer).setUint32(1, 200 * 1024 * 1024, true); // within State's limit, announced by nobody authenticated
+  const spy = jest.spyOn(globalThis, 'Uint8Array');
+  t.receive(head);
+  const sizes = (spy.mock.calls as unknown[][]).map((c) => c[0]).filter((n): n is number => typeof n === 'number');
+  spy.mockRestore();
+  expect(sizes.every((n) => n < 1024 * 1024)).toBe(true);
+  await expect(t.next(100)).rejects.toThrow(/State frame before the handshake ended/);
+  void s;
+});
+
+test('frames that follow AuthOk in the same chunk are kept until the reader is opened, then delivered', () => {
+  const r = new FrameReader(HANDSHAKE_LIMITS, true);
+  const ok = encodeMessage(FrameType.AuthOk, {});
+  const want = encodeMessage(FrameType.ModuleWant, { send: true });
+  const chunk = new Uint8Array(ok.length + want.length);
+  chunk.set(ok, 0);
+  chunk.set(want, ok.length);
+  expect(r.push(chunk).map((f) => f.type)).toEqual([FrameType.AuthOk]);
+  expect(r.open().map((f) => f.type)).toEqual([FrameType.ModuleWant]);
+  // without the handshake phase the same chunk is two frames at once
+  expect(new FrameReader().push(chunk).map((f) => f.type)).toEqual([FrameType.AuthOk, FrameType.ModuleWant]);
 });

@@ -4,7 +4,7 @@
  * end of the stream fails every waiting and later next().
  */
 import { ConnectionLostError, MigrationError } from './errors';
-import { Frame, FrameReader } from './frames';
+import { Frame, FrameReader, HANDSHAKE_LIMITS } from './frames';
 
 export interface Transport {
   write(bytes: Uint8Array): void;
@@ -19,7 +19,8 @@ export interface Transport {
 export const HIGH_WATER = 8 << 20;
 
 export class Channel {
-  private readonly reader = new FrameReader();
+  /** Handshake frames only, until authenticated() (see HANDSHAKE_LIMITS). */
+  private readonly reader = new FrameReader(HANDSHAKE_LIMITS, true);
   private readonly queue: Frame[] = [];
   private waiting: { resolve: (f: Frame) => void; reject: (e: Error) => void } | null = null;
   private drainWaiters: Array<() => void> = [];
@@ -42,10 +43,19 @@ export class Channel {
 
   /** The transport calls this with every chunk it receives. */
   receive(chunk: Uint8Array): void {
+    this.deliver(() => this.reader.push(chunk));
+  }
+
+  /** The handshake authenticated the peer (or both sides agreed to run without a token). */
+  authenticated(): void {
+    this.deliver(() => this.reader.open());
+  }
+
+  private deliver(read: () => Frame[]): void {
     if (this.error) return;
     let frames: Frame[];
     try {
-      frames = this.reader.push(chunk);
+      frames = read();
     } catch (e) {
       this.fail(e as MigrationError);
       this.transport.destroy();

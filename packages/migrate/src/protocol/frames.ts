@@ -104,6 +104,20 @@ export function sealFrame(frame: Uint8Array, type: FrameType): Uint8Array {
 }
 
 /**
+ * What a peer may send before the handshake has authenticated it: only the handshake's own
+ * small frames, so an unauthenticated connection can never make the receiver allocate a
+ * bulk frame (up to 256 MiB each) or queue more than a few kilobytes.
+ */
+export const HANDSHAKE_LIMITS: Partial<Record<FrameType, number>> = {
+  [FrameType.Hello]: FRAME_LIMITS[FrameType.Hello],
+  [FrameType.Auth]: FRAME_LIMITS[FrameType.Auth],
+  [FrameType.AuthOk]: FRAME_LIMITS[FrameType.AuthOk],
+  [FrameType.Refuse]: FRAME_LIMITS[FrameType.Refuse],
+};
+/** Bytes that may follow AuthOk in the same chunks before the receiver has opened the reader. */
+const HANDSHAKE_STASH = 64 * 1024;
+
+/**
  * Reassembles frames from chunks as they arrive. push() returns the complete frames
  * (zero or more); a bad type, an oversized length or a CRC mismatch throws ProtocolError
  * and leaves the reader unusable (the connection is to be closed).
@@ -117,14 +131,45 @@ export class FrameReader {
   /** Bytes taken in so far (the byte count of a transfer). */
   received = 0;
 
-  constructor(private readonly limits: Record<number, number> = FRAME_LIMITS) {}
+  /** Bytes that came after an AuthOk while still in the handshake phase, kept for open(). */
+  private stash: Uint8Array[] | null = null;
+  private stashed = 0;
+
+  /**
+   * `handshake`: start with HANDSHAKE_LIMITS and stop at the first AuthOk; the owner calls
+   * open() once the peer is authenticated, and only then are other frame types accepted.
+   */
+  constructor(
+    private limits: Partial<Record<number, number>> = FRAME_LIMITS,
+    private handshake = false,
+  ) {}
+
+  /** Ends the handshake phase: all frame types from now on, starting with the bytes kept. */
+  open(): Frame[] {
+    this.handshake = false;
+    this.limits = FRAME_LIMITS;
+    const kept = this.stash ?? [];
+    this.stash = null;
+    this.stashed = 0;
+    const out: Frame[] = [];
+    for (const c of kept) out.push(...this.take(c));
+    return out;
+  }
 
   push(chunk: Uint8Array): Frame[] {
     if (this.failed) throw this.failed;
     this.received += chunk.length;
+    return this.take(chunk);
+  }
+
+  private take(chunk: Uint8Array): Frame[] {
     const out: Frame[] = [];
     let at = 0;
     try {
+      if (this.stash !== null) {
+        this.keep(chunk);
+        return out;
+      }
       while (at < chunk.length) {
         if (this.body === null) {
           const take = Math.min(HEAD - this.headFill, chunk.length - at);
@@ -135,6 +180,9 @@ export class FrameReader {
           const type = this.head[0];
           const length = new DataView(this.head.buffer).getUint32(1, true);
           const limit = this.limits[type];
+          if (limit === undefined && this.handshake && FRAME_LIMITS[type as FrameType] !== undefined) {
+            throw new ProtocolError(`a ${FrameType[type]} frame before the handshake ended: refused from an unauthenticated peer`);
+          }
           if (limit === undefined) throw new ProtocolError(`unknown frame type ${type}: not an MVVM migration stream, or a damaged one`);
           if (length > limit) throw new ProtocolError(`a ${FrameType[type]} frame announces ${length} bytes, over its limit of ${limit}`);
           this.body = new Uint8Array(HEAD + length + TAIL); // bounded by the check above
@@ -153,11 +201,22 @@ export class FrameReader {
         const want = new DataView(frame.buffer).getUint32(end, true);
         if (crc32(frame.subarray(0, end)) !== want) throw new ProtocolError(`${FrameType[frame[0]]} frame checksum mismatch: the stream is damaged`);
         out.push({ type: frame[0], payload: frame.subarray(HEAD, end) });
+        if (this.handshake && frame[0] === FrameType.AuthOk) {
+          this.stash = [];
+          this.keep(chunk.subarray(at));
+          break;
+        }
       }
     } catch (e) {
       this.failed = e as ProtocolError;
       throw e;
     }
     return out;
+  }
+
+  private keep(bytes: Uint8Array): void {
+    this.stashed += bytes.length;
+    if (this.stashed > HANDSHAKE_STASH) throw new ProtocolError(`over ${HANDSHAKE_STASH} bytes sent before the handshake ended`);
+    if (bytes.length > 0) this.stash!.push(bytes.slice());
   }
 }

@@ -36,6 +36,7 @@ export async function handshakeAsSource(ch: Channel, o: HandshakeOptions): Promi
     throw new AuthError(`${ch.peer} requires authentication: set MVVM_MIGRATION_TOKEN or --token-file`);
   }
   decodeMessage(await ch.next(t), FrameType.AuthOk);
+  ch.authenticated();
 }
 
 /** The target's side; on failure it tells the source why (Refuse) before throwing. */
@@ -65,5 +66,6 @@ export async function handshakeAsTarget(ch: Channel, o: HandshakeOptions): Promi
       throw refuse(new AuthError(`${ch.peer} failed authentication: wrong token`));
     }
   }
+  ch.authenticated();
   ch.send(encodeMessage(FrameType.AuthOk, {}));
 }
