@@ -167,8 +167,27 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   };
   const heightOf = (ty: string): number => NL + 2 * ty.length;
   const seg = (p: number): number => segmentLengths[entry + p];
-  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};n-=${seg(p)};break main;}`;
-  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};n+=${seg(p)};`;
+  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};left+=${seg(p)};break main;}`;
+  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};`;
+  // Memory accesses: the DataView's own bounds check is wasm's (it throws a RangeError
+  // before reading or writing anything when the access does not fit in the memory), so
+  // an access only names itself (Q, an index into FX/FE/FN) and the catch exits there, as
+  // exitMid would: the interpreter then re-executes the access and traps.
+  const faults = new Map<number, number>();
+  const faultX: number[] = [];
+  const faultE: number[] = [];
+  const faultN: number[] = [];
+  const fault = (p: number): number => {
+    let q = faults.get(p);
+    if (q === undefined) {
+      faults.set(p, (q = faults.size));
+      faultX.push(p);
+      faultE.push(sig(types[p]!));
+      faultN.push(seg(p));
+    }
+    return q;
+  };
+  const caught = 'catch(e){if(Q<0||!(e instanceof RangeError))throw e;X=FX[Q];E=FE[Q];left+=FN[Q];}';
   const jump = (p: number): string => `${enter(p)}B=${ids.get(p)};continue main;`;
   const mv = (from: number, to: number, f64: boolean): string => (f64 ? `d${to}=d${from};` : `a${to}=a${from};b${to}=b${from};`);
   const moves = (ty: string, from: number, to: number, keep: number): string => {
@@ -218,20 +237,20 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     }
     if (op >= 0x28 && op <= 0x35) {
       const n = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4][op - 0x28];
-      body += `x=(a${t}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      body += `Q=${fault(p)};x=(a${t}>>>0)+${code[pc + 1] >>> 0};`;
       const get = ['getInt32', '', 'getInt32', '', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getInt32'][op - 0x28];
       const le = n > 1 ? ',true' : '';
       if (op === 0x2b) body += `d${t}=dv.getFloat64(x,true);`;
-      else if (op === 0x29) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
+      else if (op === 0x29) body += `z=dv.getInt32(x+4,true);a${t}=dv.getInt32(x,true);b${t}=z;`; // the high word first: a fault changes nothing
       else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
       else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
       return body;
     }
     if (op >= 0x36 && op <= 0x3e) {
       const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
-      body += `x=(a${s}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      body += `Q=${fault(p)};x=(a${s}>>>0)+${code[pc + 1] >>> 0};`;
       if (op === 0x39) body += `dv.setFloat64(x,d${t},true);`;
-      else if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
+      else if (n === 8) body += `dv.setInt32(x+4,b${t},true);dv.setInt32(x,a${t},true);`; // the high word first: a fault writes nothing
       else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
       body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
       return body;
@@ -283,7 +302,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         const r = cf.numResults;
         let out = '';
         for (let i = 0; i < r; i++) out += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
-        body += `if(depth>0){${out}io[5]=1;return n;}${exit}`;
+        body += `if(depth>0){${out}io[5]=1;return N-left;}${exit}`;
         return body;
       }
       case Op.Call: {
@@ -299,8 +318,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         body +=
           `x=inst.funcAddrs[${code[pc + 1]}];fn=functions[x];cc=fn.compiled;` +
           `if(cc===null||fn.instance!==inst||cc.jit===null||x===t.breakAddr||depth>=${MAX_JS_WEIGHT}||frameTop>=t.maxCallDepth*3||fp+${at}+cc.frameWords>=t.stackWords)${exit}` +
-          `${args}y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
-          `n+=y;left-=y;if(io[5]!==1){t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;X=-1;E=${sig(rest)};break main;}` +
+          `${args}Q=-1;y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
+          `left-=y;if(io[5]!==1){t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;X=-1;E=${sig(rest)};break main;}` +
           `${results}${enter(next)}`;
         return body;
       }
@@ -444,7 +463,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  let decl = 'let B=0,E=0,L=0,X=0,H=0,n=0,x=0,y=0,c=0,fn=null,cc=null';
+  let decl = 'let B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,fn=null,cc=null';
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
   for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
@@ -471,15 +490,16 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   spill += '}';
   const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t';
   // The run loop may hand over integers as doubles (a heap number fp deoptimizes the code).
-  const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;';
-  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;}`;
+  const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;N=left;';
+  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return N-left;}`;
   // `sw` enters at any segment start through one switch over the blocks; the structured
   // version, where there is one, runs every call (entered at pc 0).
   const sw =
     `function sw(${params}){${decl};${ints}` +
-    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
-    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}${tail}`;
-  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};`;
+    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;${locals}${loadStack}` +
+    `try{main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}}${caught}${tail}`;
+  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};` +
+    `const FX=[${faultX.join(',')}],FE=[${faultE.join(',')}],FN=[${faultN.join(',')}];`;
   if (structured === null) return `${head}return ${sw};`;
   // The structured version: entered at pc 0 (a call) or at a loop header (R, the header
   // the body skips forward to); from anywhere else through `sw` (K: what it ran).
@@ -493,8 +513,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     `${head}${sw}return function jit(${params}){${decl},R=-1,K=0;${ints}` +
     `if(pc!==0){switch(pc){${isHeader}break;default:K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
-    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;n=L+K;${locals}` +
-    `${structured.body}${tail}`
+    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
+    `try{${structured.body}}${caught}${tail}`
   );
 }
 

@@ -135,12 +135,30 @@ const TRAPPING = `(module (memory 1)
       (local.set $i (i32.add (local.get $i) (local.get $n)))
       (br $l))
     (i32.const 0))
+  ;; i64 accesses straddling the end of memory: the low word would fit, the high word not
+  ;; (nothing may be written, the stack must hold the address still).
+  (func (export "straddle_store") (param $i i32) (result i64) (local $s i64)
+    (loop $l
+      (local.set $s (i64.add (local.get $s) (i64.load (local.get $i))))
+      (i64.store offset=8 (local.get $i) (i64.extend_i32_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (local.get $s))
+  (func (export "straddle_load") (param $i i32) (result i64) (local $s i64)
+    (loop $l
+      (i64.store (local.get $i) (i64.const 0x0102030405060708))
+      (local.set $s (i64.add (local.get $s) (i64.load offset=9 (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (local.get $s))
   (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "deep") (result i32) (call $down (i32.const 0))))`;
 
 test.each([
   ['div', [3000], 'integer divide by zero'],
   ['oob', [7], 'out of bounds memory access'],
+  ['straddle_store', [65536 - 4000], 'out of bounds memory access'],
+  ['straddle_load', [65536 - 4000], 'out of bounds memory access'],
 ])('a trap in compiled code (%s) is the interpreter\'s: message, count, memory', async (fn, args, message) => {
   const bytes = await wat(TRAPPING);
   const outcomes = [];
@@ -154,10 +172,15 @@ test.each([
     }
     expect(error).toBeInstanceOf(Trap);
     expect((error as Error).message).toContain(message);
-    outcomes.push({ message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
+    const th = m.thread;
+    outcomes.push({
+      message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty),
+      registers: [th.pc, th.sp, th.fp], stack: Array.from(th.s32.subarray(0, th.sp)),
+    });
   }
   expect(outcomes[1]).toEqual(outcomes[0]);
   expect(outcomes[0].count).toBeGreaterThan(10000);
+  expect(outcomes[0].stack.length).toBeGreaterThan(2);
 });
 
 test('unbounded recursion under eager is an ExhaustionError at the configured depth', async () => {
