@@ -192,6 +192,35 @@ test('unbounded recursion under eager is an ExhaustionError at the configured de
   }
 });
 
+// Compiled code calls compiled code on the JavaScript stack (arguments of all kinds as
+// parameters, an i64 result): a recursion 100,000 deep finishes as in the interpreter, and
+// the configured depth limit is an ExhaustionError at exactly that depth (never the
+// engine's own RangeError).
+const DEEP = `(module
+  (func $sum (param $n i32) (param $acc i64) (param $f f64) (result i64)
+    (if (result i64) (i32.eqz (local.get $n))
+      (then (i64.add (local.get $acc) (i64.trunc_f64_s (local.get $f))))
+      (else (i64.add (i64.const 1)
+        (call $sum (i32.sub (local.get $n) (i32.const 1)) (i64.add (local.get $acc) (i64.const 0x100000003)) (f64.add (local.get $f) (f64.const 0.5)))))))
+  (func (export "run") (param i32) (result i64) (call $sum (local.get 0) (i64.const 0) (f64.const 0))))`;
+
+test('deep recursion in compiled code: results as the interpreter, ExhaustionError at the configured depth', async () => {
+  const bytes = await wat(DEEP);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager', 'auto'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 120000, stackSlots: 1 << 21 } });
+    outcomes.push({ results: m.invoke('run', [100000]), count: m.instructionCount });
+    // both functions compiled, with the entry compiled callers call
+    if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true]);
+    const limited = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 50000, stackSlots: 1 << 21 } });
+    expect(() => limited.invoke('run', [100000])).toThrow(ExhaustionError);
+    expect(limited.thread.depth).toBe(50000);
+  }
+  expect(outcomes[1]).toEqual(outcomes[0]);
+  expect(outcomes[2]).toEqual(outcomes[0]);
+  expect(outcomes[0].count).toBeGreaterThan(100000);
+});
+
 test('host calls from a compiled loop: suspension, callbacks into wasm and dirty pages as in the interpreter', async () => {
   const bytes = await wat(`(module
     (import "env" "tick" (func $tick (param i32) (result i32)))
