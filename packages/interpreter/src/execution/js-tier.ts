@@ -294,7 +294,10 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       if (op === 0x39) body += `dv.setFloat64(x,d${t},true);`;
       else if (n === 8) body += `dv.setInt32(x+4,b${t},true);dv.setInt32(x,a${t},true);`; // the high word first: a fault writes nothing
       else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
-      body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
+      // Dirty pages: `lp` is the last page this invocation marked (nothing clears the marks
+      // while compiled code runs), so a loop storing into one page marks it once.
+      body += 'g=x>>>16;if(g!==lp){dirty[g]=1;lp=g;}';
+      if (n > 1) body += `g=(x+${n - 1})>>>16;if(g!==lp){dirty[g]=1;lp=g;}`;
       return body;
     }
     if (RARE_BINARY.has(op)) {
@@ -523,7 +526,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,cc=null';
+  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null';
   let decl = `let ${temps}`;
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
