@@ -106,6 +106,16 @@ export interface JitContext {
   localTypes(funcIndex: number): ValType[];
 }
 
+/**
+ * The first calls of a compiled function from the run loop run at most WARM_BUDGET
+ * instructions each (the run loop goes on and calls again): V8 allocates a function's
+ * feedback vector only once it ran a while, inside the first call's loop when that call
+ * runs long, so the code before the loop would have no type feedback and optimized code
+ * deoptimize there on every later entry.
+ */
+const WARM_CALLS = 64;
+const WARM_BUDGET = 20000;
+
 /** Functions longer than this (code words) are left to the interpreter. */
 const MAX_WORDS = 60000;
 
@@ -570,7 +580,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   const jit =
-    `function jit(${params}){${decl},R=-1,K=0;${ints}const k=${enterShared}${limits}` +
+    `function jit(${params}){${decl},R=-1,K=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}${limits}` +
     `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
@@ -594,7 +604,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     `${limits}${zero}` +
     `try{main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
     `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
-  return `${head}${sw}return [${jit},${fast}];`;
+  return `${head}let warm=0;${sw}return [${jit},${fast}];`;
 }
 
 /** The targets (absolute pcs) of the branch at pc, or none. */
