@@ -2,7 +2,7 @@
  * The threads proposal: shared memories, atomics, memory.atomic.wait/notify, and ThreadGroup
  * (several Machines on one shared memory, interleaved deterministically).
  */
-import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, ThreadGroup, Trap, ValidationError, INSTRUCTIONS } from '@mvvm/interpreter';
+import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, Suspend, ThreadGroup, Trap, ValidationError, INSTRUCTIONS, hostFunction } from '@mvvm/interpreter';
 import { WABT_FEATURES, assemble, loadWabt } from '../helpers/wat';
 
 async function watT(text: string): Promise<Uint8Array> {
@@ -259,6 +259,84 @@ describe('ThreadGroup', () => {
     expect(g.threads[0].error).toBeInstanceOf(Trap);
     expect(g.step().done).toBe(true);
     expect(machines[1].invoke('load', [16])).toEqual([10]);
+  });
+});
+
+describe('ThreadGroup with host functions', () => {
+  const SPAWNER = `(module
+    (import "env" "memory" (memory 1 1 shared))
+    (import "env" "spawn" (func $spawn (param i32) (result i32)))
+    (import "env" "slow" (func $slow (result i32)))
+    ${ATOMICS}
+    ;; start n workers that each add 1 to [16] under the lock 10 times; returns the last id
+    (func (export "main") (param $n i32) (result i32) (local $id i32)
+      (loop $more
+        (local.set $id (call $spawn (i32.const 10)))
+        (br_if $more (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $id))
+    (func (export "count") (param $n i32)
+      (loop $next
+        (block $locked
+          (loop $spin
+            (br_if $locked (i32.eqz (i32.atomic.rmw.cmpxchg (i32.const 0) (i32.const 0) (i32.const 1))))
+            (br $spin)))
+        (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
+        (i32.atomic.store (i32.const 0) (i32.const 0))
+        (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+    (func (export "io") (result i32) (call $slow))
+  )`;
+
+  test('a host function spawns threads while the group runs (wasi-threads thread-spawn); stopOnExit reports each end', async () => {
+    const bytes = await watT(SPAWNER);
+    const memory = sharedMemory();
+    const g = new ThreadGroup({ quantum: 13, stopOnExit: true });
+    const imports = {
+      env: {
+        memory,
+        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, ([n]) => g.spawn(Machine.instantiateSync(bytes, imports), 'count', [n])),
+        slow: hostFunction({ params: [], results: ['i32'] }, () => 0),
+      },
+    };
+    const main = await Machine.instantiate(bytes, imports);
+    g.spawn(main, 'main', [4]);
+    const exits: number[] = [];
+    for (let r = g.step(); ; r = g.step()) {
+      if (r.exited !== undefined) exits.push(r.exited);
+      if (r.done) break;
+    }
+    expect(g.threads.length).toBe(5);
+    expect(main.step(0).results).toEqual([4]);
+    expect(exits.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(main.invoke('load', [16])).toEqual([40]);
+    expect(g.instructionCount).toBe(g.threads.reduce((n, t) => n + t.machine.instructionCount, 0));
+  });
+
+  test('a thread suspended in a host function waits alone; run() awaits it while the others go on', async () => {
+    const bytes = await watT(SPAWNER);
+    const memory = sharedMemory();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const g = new ThreadGroup({ quantum: 5 });
+    const imports = {
+      env: {
+        memory,
+        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, () => 0),
+        slow: hostFunction({ params: [], results: ['i32'] }, () => (calls++ === 0 ? new Suspend(gate) : [7])),
+      },
+    };
+    const io = await Machine.instantiate(bytes, imports);
+    const worker = await Machine.instantiate(bytes, imports);
+    g.spawn(io, 'io');
+    g.spawn(worker, 'count', [30]);
+    const r = g.step();
+    expect(r.suspended).toBe(true);
+    expect(worker.thread.status).toBe('done'); // it ran to its end meanwhile
+    expect(io.thread.status).toBe('suspended');
+    const done = g.run();
+    release();
+    await done;
+    expect(io.step(0).results).toEqual([7]);
   });
 });
 
