@@ -118,12 +118,8 @@ describe('shared memories across stores', () => {
   });
 });
 
-/** A module for group tests: a counter under a spin lock, a waiter and a notifier. */
-const WORKER = `(module
-  (import "env" "memory" (memory 1 1 shared))
-  ${ATOMICS}
-  ;; add 1 to [16] n times under the lock at [0] (cmpxchg spin)
-  (func (export "count") (param $n i32)
+/** Adds 1 to [16] n times under the lock at [0] (a cmpxchg spin lock). */
+const COUNT = `(func (export "count") (param $n i32)
     (loop $next
       (block $locked
         (loop $spin
@@ -131,7 +127,13 @@ const WORKER = `(module
           (br $spin)))
       (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
       (i32.atomic.store (i32.const 0) (i32.const 0))
-      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`;
+
+/** A module for group tests: a counter under a spin lock, a waiter and a notifier. */
+const WORKER = `(module
+  (import "env" "memory" (memory 1 1 shared))
+  ${ATOMICS}
+  ${COUNT}
   ;; wait on [32] until it is not 0, then return what the last wait returned
   (func (export "await") (result i32) (local $r i32)
     (loop $again
@@ -274,15 +276,7 @@ describe('ThreadGroup with host functions', () => {
         (local.set $id (call $spawn (i32.const 10)))
         (br_if $more (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
       (local.get $id))
-    (func (export "count") (param $n i32)
-      (loop $next
-        (block $locked
-          (loop $spin
-            (br_if $locked (i32.eqz (i32.atomic.rmw.cmpxchg (i32.const 0) (i32.const 0) (i32.const 1))))
-            (br $spin)))
-        (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
-        (i32.atomic.store (i32.const 0) (i32.const 0))
-        (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+    ${COUNT}
     (func (export "io") (result i32) (call $slow))
   )`;
 
