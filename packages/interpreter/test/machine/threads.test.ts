@@ -3,6 +3,7 @@
  * (several Machines on one shared memory, interleaved deterministically).
  */
 import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, Suspend, ThreadGroup, Trap, ValidationError, INSTRUCTIONS, hostFunction } from '@mvvm/interpreter';
+import type { Imports } from '@mvvm/interpreter';
 import { WABT_FEATURES, assemble, loadWabt } from '../helpers/wat';
 
 async function watT(text: string): Promise<Uint8Array> {
@@ -284,10 +285,10 @@ describe('ThreadGroup with host functions', () => {
     const bytes = await watT(SPAWNER);
     const memory = sharedMemory();
     const g = new ThreadGroup({ quantum: 13, stopOnExit: true });
-    const imports = {
+    const imports: Imports = {
       env: {
         memory,
-        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, ([n]) => g.spawn(Machine.instantiateSync(bytes, imports), 'count', [n])),
+        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, ([n]): number => g.spawn(Machine.instantiateSync(bytes, imports), 'count', [n])),
         slow: hostFunction({ params: [], results: ['i32'] }, () => 0),
       },
     };
