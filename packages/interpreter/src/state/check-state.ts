@@ -322,6 +322,8 @@ export const GROUP_STATE_VERSION = 1;
 export const MAX_GROUP_THREADS = 1024;
 /** The most shared memories a group state may hold. */
 export const MAX_GROUP_MEMORIES = 64;
+/** The stack slots all threads of a group state may ask for together (1 GiB: 128 threads of the default 8 MiB). */
+export const MAX_GROUP_STACK_SLOTS = 1 << 27;
 
 function checkG(condition: boolean, message: string): asserts condition {
   if (!condition) throw new RestoreError(`invalid group state: ${message}`);
@@ -342,6 +344,14 @@ export function checkGroupState(s: unknown): void {
   const threads = s.threads;
   checkG(Array.isArray(threads) && threads.length <= MAX_GROUP_THREADS, `'threads' is not a list of at most ${MAX_GROUP_THREADS}`);
   const n = threads.length;
+  // Each thread allocates the stack its limits ask for: bounded in all, before any is allocated.
+  let slots = 0;
+  threads.forEach((th: unknown, id) => {
+    const limits = isObject(th) && isObject(th.limits) ? th.limits.stackSlots : undefined;
+    checkG(isInt(limits, 1, MAX_LIMITS.stackSlots), `thread ${id}: 'limits.stackSlots' must be an integer from 1 to ${MAX_LIMITS.stackSlots}`);
+    slots += limits;
+  });
+  checkG(slots <= MAX_GROUP_STACK_SLOTS, `the threads ask for ${slots} stack slots in all, at most ${MAX_GROUP_STACK_SLOTS}`);
   checkG(isInt(s.cursor, 0, Math.max(0, n - 1)), `cursor ${String(s.cursor)} names no thread`);
   checkG(isInt(s.turnLeft, 1, s.quantum as number), `turnLeft ${String(s.turnLeft)}`);
   const memories = s.memories;

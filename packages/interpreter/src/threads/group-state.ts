@@ -13,7 +13,6 @@ import { Machine, MachineOptions } from '../machine';
 import { MachineState, MemoryState, captureState } from '../state/machine-state';
 import { checkGroupState } from '../state/check-state';
 
-export { GROUP_STATE_VERSION, MAX_GROUP_THREADS, MAX_GROUP_MEMORIES } from '../state/check-state';
 import { GROUP_STATE_VERSION } from '../state/check-state';
 
 export interface GroupState {

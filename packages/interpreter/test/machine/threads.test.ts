@@ -434,6 +434,8 @@ describe('ThreadGroup snapshots', () => {
     expect(bad((s) => (s.cursor = 3)).message).toMatch(/cursor/);
     expect(bad((s) => (s.memories[0].data = new Uint8Array(10))).message).toMatch(/data is not 1 pages/);
     expect(bad((s) => (s.version = 9)).message).toMatch(/version 9/);
+    const big = bad((s) => (s.threads = Array.from({ length: 9 }, () => ({ ...s.threads[2], limits: { stackSlots: 1 << 24, maxCallDepth: 100 } }))));
+    expect(big).toEqual({ message: expect.stringMatching(/stack slots in all, at most/), provided: 0 });
     const misaligned = bad((s) => (s.threads[1].thread.wait!.address = 34));
     expect(misaligned.message).toMatch(/wait: address 34 is not 4-aligned/);
     expect(bad((s) => (s.threads[1].thread.wait!.address = 65536)).message).toMatch(/outside the memory/);
