@@ -305,7 +305,7 @@ export class Machine {
 
   private beginWith(addr: number, writeArg: ArgWriter, argCount: number): void {
     const t = this.store.thread;
-    if (t.status === 'running' || t.status === 'suspended') {
+    if (t.status === 'running' || t.status === 'suspended' || t.status === 'waiting') {
       throw new WasmError('the machine is already running an invocation: finish it first (from a host function, use invoke())');
     }
     t.reset();

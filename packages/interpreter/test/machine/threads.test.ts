@@ -251,6 +251,9 @@ describe('ThreadGroup', () => {
     expect(() => new ThreadGroup().add(machines[0])).toThrow(/another group/);
     expect(() => machines[0].invoke('wait32', [32, 0, -1n])).toThrow(/ThreadGroup/);
     expect(machines[0].thread.status).toBe('idle');
+    g.spawn(machines[1], 'wait32', [32, 0, -1n]);
+    expect(() => g.step()).toThrow(DeadlockError);
+    expect(() => machines[1].begin('load', [0])).toThrow(/already running an invocation/); // still queued: no new call over it
     expect(() => new ThreadGroup({ quantum: 0 })).toThrow(/quantum/);
   });
 
