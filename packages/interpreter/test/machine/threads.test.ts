@@ -386,6 +386,24 @@ describe('ThreadGroup snapshots', () => {
     }
   });
 
+  test('a snapshot after every single instruction of a small run restores to the same run', async () => {
+    const { g, machines, bytes } = await group(3, 4);
+    g.spawn(machines[0], 'await');
+    g.spawn(machines[1], 'count', [3]);
+    g.spawn(machines[2], 'later', [5, 1]);
+    const states: GroupState[] = [];
+    while (!g.step(1).done) states.push(g.snapshot());
+    const expected = outcome(g);
+    expect(expected.results).toEqual([[0], [], [1]]);
+    expect(states.length).toBe(g.instructionCount - 1);
+    expect(states.filter((st) => st.threads[0].thread.status === 'waiting').length).toBeGreaterThan(10);
+    for (const state of states) {
+      const r = restore(state, bytes);
+      expect(r.step().done).toBe(true);
+      expect(outcome(r)).toEqual(expected);
+    }
+  }, 30_000);
+
   test('a waiting thread stays blocked after a restore until notified; its timeout keeps its deadline', async () => {
     const { g, machines, bytes } = await group(3, 10);
     g.spawn(machines[0], 'wait32', [32, 0, -1n]);
