@@ -11,7 +11,8 @@
  */
 import { RestoreError } from '../errors';
 import { evalConst } from '../execution/instantiate';
-import { MAX_PAGES, MAX_TABLE_ENTRIES, ModuleInstance } from '../execution/runtime';
+import { MAX_PAGES, MAX_TABLE_ENTRIES, MemoryInstance, ModuleInstance, PAGE_SIZE } from '../execution/runtime';
+import { ATOMIC } from '../instructions';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, MAX_LIMITS, RETURN_TO_HOST, ThreadLimits } from '../execution/thread';
 import { FuncType, ValType, entityTypes, slotCount, slotsOf } from '../syntax/types';
@@ -22,7 +23,7 @@ import { FunctionTranslator } from '../translation/translator';
 /** Externs a state may list (host values behind externref): more is refused, not allocated. */
 export const MAX_EXTERNS = 100_000;
 
-const STATUSES = ['idle', 'running', 'suspended', 'done', 'trapped'];
+const STATUSES = ['idle', 'running', 'suspended', 'done', 'trapped', 'waiting'];
 
 function fail(message: string): never {
   throw new RestoreError(`invalid machine state: ${message}`);
@@ -100,7 +101,7 @@ function shapes(instance: ModuleInstance): (funcAddr: number) => FunctionShape |
  * Checks `state` against a store freshly instantiated (restore mode) from the module.
  * Throws RestoreError on the first problem; returns only if restoring it is safe.
  */
-export function checkMachineState(store: Store, instance: ModuleInstance, state: Record<string, unknown>): void {
+export function checkMachineState(store: Store, instance: ModuleInstance, state: Record<string, unknown>, groupMemories?: readonly MemoryInstance[]): void {
   const m = instance.compiled.module;
   const nFuncs = store.functions.length;
   // Declared limits in address order (restore links no imports but functions: addresses are indices).
@@ -112,6 +113,13 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   check(memories.length === store.memories.length, `${memories.length} memories, the module has ${store.memories.length}`);
   memories.forEach((mem: unknown, i) => {
     check(isObject(mem), `memory ${i} is not an object`);
+    check(mem.shared === undefined || mem.shared === store.memories[i].shared, `memory ${i}: shared is ${String(mem.shared)}, the module's memory is ${store.memories[i].shared ? '' : 'not '}shared`);
+    if (mem.group !== undefined) {
+      // A thread of a group: the group's memory k, which the store must have linked.
+      check(groupMemories !== undefined, `memory ${i} refers to a group memory outside a thread group state`);
+      check(isInt(mem.group, 0, groupMemories.length - 1) && store.memories[i] === groupMemories[mem.group], `memory ${i}: group memory ${String(mem.group)} is not the memory this thread links`);
+      return;
+    }
     const declared = memoryTypes[i].limits;
     const most = Math.min(declared.max ?? MAX_PAGES, MAX_PAGES);
     check(isInt(mem.pages, declared.min, most), `memory ${i}: ${String(mem.pages)} pages, the module allows ${declared.min} to ${most}`);
@@ -151,7 +159,7 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   // v128 globals (state version 2) carry their upper halves in 'globalsHigh', which is there exactly when the store has one.
   const hasV128 = store.globalTypes.some((type) => type.valType === ValType.V128);
   if (hasV128) {
-    check(state.version === 2 && isTyped(state.globalsHigh, 'Int32Array') && (state.globalsHigh as Int32Array).length === g.length, "'globalsHigh' does not hold the upper halves of the module's v128 globals");
+    check((state.version === 2 || state.version === 3) && isTyped(state.globalsHigh, 'Int32Array') && (state.globalsHigh as Int32Array).length === g.length, "'globalsHigh' does not hold the upper halves of the module's v128 globals");
   } else {
     check(state.globalsHigh === undefined, "'globalsHigh' is present but the module has no v128 global");
   }
@@ -172,10 +180,10 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   check(Array.isArray(state.droppedDatas) && state.droppedDatas.every(inRange(store.datas.length - 1)), "'droppedDatas' names unknown segments");
   check(state.deterministic === undefined || typeof state.deterministic === 'boolean', "'deterministic' is not a boolean");
 
-  checkThread(store, instance, state.thread, refOk);
+  checkThread(store, instance, state.thread, refOk, groupMemories !== undefined);
 }
 
-function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk: (type: ValType, lo: number) => boolean): void {
+function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk: (type: ValType, lo: number) => boolean, inGroup: boolean): void {
   const t = store.thread;
   const nFuncs = store.functions.length;
   const stackSlots = t.stackWords / 2;
@@ -211,7 +219,18 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
     checkSlots(0, results, 'results');
     return;
   }
-  if (status !== 'running' && status !== 'suspended') return; // idle, trapped: begin() resets the thread
+  check((status === 'waiting') === (th.wait !== undefined), status === 'waiting' ? "status 'waiting' without a 'wait' record" : `a 'wait' record with status '${status}'`);
+  if (status === 'waiting') {
+    check(inGroup, "status 'waiting' outside a thread group state (nothing could wake the thread)");
+    const w = th.wait;
+    check(isObject(w), "'wait' is not an object");
+    check(isInt(w.memory, 0, store.memories.length - 1) && store.memories[w.memory].shared, `wait: memory ${String(w.memory)} is not a shared memory of the thread`);
+    const bytes = store.memories[w.memory].byteLength;
+    check(isInt(w.address, 0, bytes - 4), `wait: address ${String(w.address)} is outside the memory (${bytes} bytes)`);
+    check(w.address % 4 === 0, `wait: address ${w.address} is not 4-aligned`);
+    check(w.deadline === -1 || (typeof w.deadline === 'number' && Number.isFinite(w.deadline) && w.deadline >= 0), `wait: deadline ${String(w.deadline)}`);
+  }
+  if (status !== 'running' && status !== 'suspended' && status !== 'waiting') return; // idle, trapped: begin() resets the thread
 
   check(funcAddr >= 0 && entryFuncAddr >= 0, `status '${status}' without a current and an entry function`);
   if (store.functions[funcAddr].compiled === null) {
@@ -263,6 +282,15 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
       check(isInt(pc, 0, Number.MAX_SAFE_INTEGER) && shape.starts.has(pc), `pc ${String(pc)} is not on an instruction of the current function`);
       if (status === 'suspended') check(isCall(shape.words[pc]), 'a suspended machine is not at a call');
       operands = shape.operands.get(pc);
+      if (status === 'waiting') {
+        // Just after a memory.atomic.wait32/64, whose i32 result is not on the stack yet.
+        const w = shape.words;
+        check(pc >= 3 && shape.starts.has(pc - 3) && w[pc - 3] === ATOMIC && (w[pc - 2] === 1 || w[pc - 2] === 2), 'a waiting thread is not just after a memory.atomic.wait');
+        if (operands != null) {
+          check(operands.length > 0 && operands[operands.length - 1] === ValType.I32, 'a waiting thread is not just after a memory.atomic.wait');
+          operands = operands.slice(0, -1);
+        }
+      }
       top = sp;
     }
     const localSlots = slotsOf(shape.locals);
@@ -286,4 +314,76 @@ function returnsFromCall(shape: FunctionShape, returnPc: number, instance: Modul
     return store.functions[calleeAddr].typeId === instance.typeIds[w[returnPc - 2]];
   }
   return false;
+}
+
+/** 1: the first group state (threads/group-state.ts). Its threads' states are MachineStates of version 3. */
+export const GROUP_STATE_VERSION = 1;
+/** The most threads a group state may hold (each is a machine with its own stack). */
+export const MAX_GROUP_THREADS = 1024;
+/** The most shared memories a group state may hold. */
+export const MAX_GROUP_MEMORIES = 64;
+/** The stack slots all threads of a group state may ask for together (1 GiB: 128 threads of the default 8 MiB). */
+export const MAX_GROUP_STACK_SLOTS = 1 << 27;
+
+function checkG(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new RestoreError(`invalid group state: ${message}`);
+}
+
+/**
+ * The check of a ThreadGroup state's own fields before anything is built: the scheduler, the
+ * shared memories, and the wait queues against the threads (each id once, only waiting threads,
+ * each in the queue of the memory it waits on). Each thread's MachineState is then checked by
+ * checkMachineState as its machine is restored (its wait record: a shared memory, an address
+ * 4-aligned and inside it, a deadline).
+ */
+export function checkGroupState(s: unknown): void {
+  checkG(isObject(s), 'not an object');
+  checkG(s.version === GROUP_STATE_VERSION, `version ${String(s.version)}, this runtime reads ${GROUP_STATE_VERSION}`);
+  checkG(isInt(s.quantum, 1, 1 << 30), `quantum ${String(s.quantum)}`);
+  checkG(typeof s.clock === 'number' && Number.isFinite(s.clock) && s.clock >= 0, `clock ${String(s.clock)}`);
+  const threads = s.threads;
+  checkG(Array.isArray(threads) && threads.length <= MAX_GROUP_THREADS, `'threads' is not a list of at most ${MAX_GROUP_THREADS}`);
+  const n = threads.length;
+  // Each thread allocates the stack its limits ask for: bounded in all, before any is allocated.
+  let slots = 0;
+  threads.forEach((th: unknown, id) => {
+    const limits = isObject(th) && isObject(th.limits) ? th.limits.stackSlots : undefined;
+    checkG(isInt(limits, 1, MAX_LIMITS.stackSlots), `thread ${id}: 'limits.stackSlots' must be an integer from 1 to ${MAX_LIMITS.stackSlots}`);
+    slots += limits;
+  });
+  checkG(slots <= MAX_GROUP_STACK_SLOTS, `the threads ask for ${slots} stack slots in all, at most ${MAX_GROUP_STACK_SLOTS}`);
+  checkG(isInt(s.cursor, 0, Math.max(0, n - 1)), `cursor ${String(s.cursor)} names no thread`);
+  checkG(isInt(s.turnLeft, 1, s.quantum as number), `turnLeft ${String(s.turnLeft)}`);
+  const memories = s.memories;
+  checkG(Array.isArray(memories) && memories.length <= MAX_GROUP_MEMORIES, `'memories' is not a list of at most ${MAX_GROUP_MEMORIES}`);
+  memories.forEach((m: unknown, k) => {
+    checkG(isObject(m) && m.shared === true, `memory ${k} is not a shared memory`);
+    checkG(isInt(m.max, 0, MAX_PAGES) && isInt(m.pages, 0, m.max as number), `memory ${k}: ${String(m.pages)} pages of at most ${String(m.max)}`);
+    checkG(isTyped(m.data, 'Uint8Array') && (m.data as Uint8Array).length === (m.pages as number) * PAGE_SIZE, `memory ${k}: data is not ${String(m.pages)} pages`);
+  });
+  const queues = s.queues;
+  checkG(Array.isArray(queues) && queues.length === memories.length, "'queues' does not have one queue per memory");
+  const queued = new Map<number, number>(); // thread id -> memory
+  queues.forEach((q: unknown, k) => {
+    checkG(Array.isArray(q), `queue ${k} is not a list`);
+    for (const id of q) {
+      checkG(isInt(id, 0, n - 1), `queue ${k} names thread ${String(id)}, which does not exist`);
+      checkG(!queued.has(id), `thread ${id} is queued twice`);
+      queued.set(id, k);
+    }
+  });
+  threads.forEach((th: unknown, id) => {
+    checkG(isObject(th) && isObject(th.thread) && Array.isArray(th.memories), `thread ${id} is not a machine state`);
+    const t = th.thread as Record<string, unknown>;
+    if (t.status !== 'waiting') {
+      checkG(!queued.has(id), `thread ${id} is queued but not waiting`);
+      return;
+    }
+    checkG(queued.has(id), `thread ${id} waits but is in no queue`);
+    const w = t.wait;
+    checkG(isObject(w) && isInt(w.memory, 0, th.memories.length - 1), `thread ${id}: its wait names no memory of it`);
+    const mem = th.memories[w.memory as number] as unknown;
+    checkG(isObject(mem) && mem.group === queued.get(id), `thread ${id} waits on another memory than the queue it is in`);
+  });
+
 }
