@@ -2,7 +2,7 @@
 // every wasm thread (the main one too) on a worker_threads Worker, all instances of the
 // module on one shared WebAssembly.Memory, as wasmtime and the wasi-threads proposal do.
 //
-//   node packages/wasi/test/v8-threads.mjs prog.wasm [args...]
+//   node packages/wasi/test/threads/v8-threads.mjs prog.wasm [args...]
 //
 // prints the program's stdout/stderr and exits with its exit code (a trap: 134 and a line
 // on stderr). The JS main thread only coordinates: it creates the Workers that thread-spawn
