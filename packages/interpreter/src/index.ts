@@ -7,6 +7,10 @@ export { Machine } from './machine';
 export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports, Tier } from './machine';
 export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
+export { ThreadGroup, DEFAULT_QUANTUM } from './threads/thread-group';
+export type { ThreadGroupOptions, GroupThread, GroupStepResult } from './threads/thread-group';
+export { GROUP_STATE_VERSION, MAX_GROUP_THREADS, MAX_GROUP_MEMORIES } from './threads/group-state';
+export type { GroupState, ThreadSource } from './threads/group-state';
 export type { ExternHandle } from './execution/store';
 export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';
 export type { HostCallContext, HostFunctionImpl, CompiledModule } from './execution/runtime';
@@ -18,7 +22,7 @@ export { MAX_PAGES, MAX_TABLE_ENTRIES } from './execution/runtime';
 export { MAX_EXTERNS } from './state/check-state';
 export { decodeModule } from './binary/decoder';
 export { READABLE_STATE_VERSIONS, STATE_VERSION, moduleFingerprint } from './state/machine-state';
-export type { MachineState, MemoryState, TableState, ThreadState } from './state/machine-state';
+export type { MachineState, MemoryState, TableState, ThreadState, WaitState } from './state/machine-state';
 export { TRANSLATOR_VERSION } from './translation/opcodes';
 export { instructionName } from './binary/opcode-names';
 export { INSTRUCTIONS } from './instructions';
@@ -34,6 +38,7 @@ export {
   Trap,
   ExhaustionError,
   RestoreError,
+  DeadlockError,
 } from './errors';
 export type { Module, FuncType } from './syntax/types';
 export { ValType, entityTypes } from './syntax/types';

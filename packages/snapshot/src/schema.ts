@@ -44,7 +44,9 @@ const machineFields = {
   /** Canonical NaNs (Machine option `deterministic`); absent in snapshots that predate it. */
   deterministic: z.boolean().optional(),
   thread: z.object({
-    status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped']),
+    status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped', 'waiting']),
+    /** A thread parked in memory.atomic.wait (state version 3, ThreadGroup states only). */
+    wait: z.object({ memory: u32, address: u32, deadline: z.number() }).optional(),
     instructionCount: int(0, Number.MAX_SAFE_INTEGER),
     pc: i32,
     fp: u32,

@@ -11,9 +11,9 @@ import { loadChain, restoreMachine } from '@mvvm/snapshot';
 const bytes = readFileSync(join(__dirname, '../../../bench/kernels/hash64.wasm'));
 const fixture = readFileSync(join(__dirname, 'fixtures/state-v1-hash64.bin'));
 
-test('this runtime writes version 2 and reads 1 and 2', () => {
-  expect(STATE_VERSION).toBe(2);
-  expect(READABLE_STATE_VERSIONS).toEqual([1, 2]);
+test('this runtime writes version 3 (threads) and reads 1, 2 and 3', () => {
+  expect(STATE_VERSION).toBe(3);
+  expect(READABLE_STATE_VERSIONS).toEqual([1, 2, 3]);
 });
 
 test('a version-1 snapshot taken mid-run restores and finishes like an uninterrupted run', async () => {
@@ -32,11 +32,11 @@ test('a version-1 snapshot taken mid-run restores and finishes like an uninterru
 
 test('a state of an unknown version is refused with one clear error', async () => {
   const resolved = await loadChain([fixture]);
-  resolved.state.version = 3;
-  await expect(restoreMachine(bytes, resolved)).rejects.toThrow(/machine state version 3, this runtime reads 1, 2/);
+  resolved.state.version = 4;
+  await expect(restoreMachine(bytes, resolved)).rejects.toThrow(/machine state version 4, this runtime reads 1, 2, 3/);
 });
 
-test('a version-2 snapshot with v128 globals and v128 values on the stack round-trips through the file format', async () => {
+test('a snapshot with v128 globals and v128 values on the stack round-trips through the file format', async () => {
   // A mutable v128 global updated in a loop, a v128 local and v128 operands across a call.
   const { assemble, loadWabt, WABT_FEATURES } = await import('../../interpreter/test/helpers/wat');
   const text = `(module
@@ -59,7 +59,7 @@ test('a version-2 snapshot with v128 globals and v128 values on the stack round-
     m.step(at);
     const snap = await checkpoint(m, { moduleHash: await moduleHash(simd) });
     const resolved = await loadChain([snap.bytes]);
-    expect(resolved.state.version).toBe(2);
+    expect(resolved.state.version).toBe(3);
     expect(resolved.state.globalsHigh?.length).toBe(2);
     const restored = await restoreMachine(simd, resolved);
     expect(restored.step(Infinity).results).toEqual(expected);

@@ -150,7 +150,7 @@ test('a snapshot of a machine with v128 globals, locals and operands restores at
     m.begin('run', [7]);
     m.step(at);
     const state = structuredClone(m.snapshot());
-    expect(state.version).toBe(2);
+    expect(state.version).toBe(3);
     expect(state.globalsHigh?.length).toBe(state.globals.length);
     const restored = await Machine.restore(bytes, state, {});
     expect(restored.step(Infinity).results).toEqual(expected);
