@@ -42,3 +42,9 @@ export class ExhaustionError extends Trap {}
 
 /** A snapshot cannot be restored (wrong module, wrong version, inconsistent data). */
 export class RestoreError extends WasmError {}
+
+/**
+ * Threads wait with nothing left to wake them: every thread of a ThreadGroup waits without a
+ * timeout (memory.atomic.wait), or a Machine outside any group waits without a timeout.
+ */
+export class DeadlockError extends WasmError {}

@@ -7,6 +7,8 @@ export { Machine } from './machine';
 export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports, Tier } from './machine';
 export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
+export { ThreadGroup, DEFAULT_QUANTUM } from './threads/thread-group';
+export type { ThreadGroupOptions, GroupThread, GroupStepResult } from './threads/thread-group';
 export type { ExternHandle } from './execution/store';
 export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';
 export type { HostCallContext, HostFunctionImpl, CompiledModule } from './execution/runtime';
@@ -34,6 +36,7 @@ export {
   Trap,
   ExhaustionError,
   RestoreError,
+  DeadlockError,
 } from './errors';
 export type { Module, FuncType } from './syntax/types';
 export { ValType, entityTypes } from './syntax/types';

@@ -81,6 +81,10 @@ export const enum V128Form { GlobalGet = 0x200, GlobalSet, Select, Drop }
 export const V128_LOCAL_GET = 0x126;
 export const V128_LOCAL_SET = 0x127;
 export const V128_LOCAL_TEE = 0x128;
+/** Internal key of the 0xFE-prefixed (threads: atomics) instruction n: ATOMIC_OP + n. */
+export const ATOMIC_OP = 0x800;
+/** The internal opcode that carries every atomic instruction: `atomic <sub> <offset>` (execution/atomics.ts). */
+export const ATOMIC = 0x129;
 
 /** Natural alignment (log2) of the SIMD memory instructions other than the 16-byte ones. */
 const SIMD_ALIGN: Record<string, number> = {
@@ -104,7 +108,7 @@ function uleb(n: number): number[] {
 export const INSTRUCTIONS: readonly Instruction[] = (() => {
   const list: Instruction[] = [];
   const add = (op: number, name: string, immediates: Immediates, signature: string | null, words: number, extra: Partial<Instruction> = {}): void => {
-    const encoding = op < 0x100 ? [op] : op < 0x120 ? [0xfc, op - 0x100] : op >= SIMD_OP ? [0xfd, ...uleb(op - SIMD_OP)] : [];
+    const encoding = op < 0x100 ? [op] : op < 0x120 ? [0xfc, op - 0x100] : op >= ATOMIC_OP ? [0xfe, ...uleb(op - ATOMIC_OP)] : op >= SIMD_OP ? [0xfd, ...uleb(op - SIMD_OP)] : [];
     list.push({ op, name, encoding, immediates, signature, transfer: false, words, ...extra });
   };
   const T = { transfer: true };
@@ -229,6 +233,8 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
   add(V128_LOCAL_GET, 'local.get (v128)', 'none', null, 2);
   add(V128_LOCAL_SET, 'local.set (v128)', 'none', null, 2);
   add(V128_LOCAL_TEE, 'local.tee (v128)', 'none', null, 2);
+  // Internal only: the carrier of the atomic instructions (<sub> <offset>), out of line
+  add(ATOMIC, 'atomic', 'none', null, 3);
   // 0xFD prefix: fixed-width SIMD. Entries `sub name immediates signature` ('m': memarg,
   // 'l': lane, 'ml': memarg + lane, 'c': 16 bytes); 'V' stands for v128.
   const simd = (entries: string): void => {
@@ -424,6 +430,28 @@ export const INSTRUCTIONS: readonly Instruction[] = (() => {
     fd i32x4.trunc_sat_f64x2_u_zero - V -> V
     fe f64x2.convert_low_i32x4_s - V -> V
     ff f64x2.convert_low_i32x4_u - V -> V`);
+  // 0xFE prefix: the threads proposal's atomics. Every one but atomic.fence has a memarg
+  // whose alignment must be exactly the natural one; all run on the ATOMIC carrier.
+  const atomic = (sub: number, name: string, align: number, signature: string): void =>
+    add(ATOMIC_OP + sub, name, 'memarg', signature, 0, { align });
+  atomic(0x00, 'memory.atomic.notify', 2, 'i32 i32 -> i32');
+  atomic(0x01, 'memory.atomic.wait32', 2, 'i32 i32 i64 -> i32');
+  atomic(0x02, 'memory.atomic.wait64', 3, 'i32 i64 i64 -> i32');
+  add(ATOMIC_OP + 0x03, 'atomic.fence', 'byte', '->', 0);
+  // [name suffix, natural alignment, type]: plain, then the narrow (zero-extending) forms
+  const widths: [string, number, string][] = [
+    ['i32.atomic.', 2, 'i32'], ['i64.atomic.', 3, 'i64'], ['i32.atomic.8', 0, 'i32'], ['i32.atomic.16', 1, 'i32'],
+    ['i64.atomic.8', 0, 'i64'], ['i64.atomic.16', 1, 'i64'], ['i64.atomic.32', 2, 'i64'],
+  ];
+  widths.forEach(([prefix, align, type], i) => {
+    const narrow = prefix.endsWith('.') ? '' : prefix.slice(prefix.lastIndexOf('.') + 1);
+    const base = prefix.slice(0, prefix.lastIndexOf('.') + 1);
+    atomic(0x10 + i, `${base}load${narrow}${narrow ? '_u' : ''}`, align, `i32 -> ${type}`);
+    atomic(0x17 + i, `${base}store${narrow}`, align, `i32 ${type} ->`);
+    ['add', 'sub', 'and', 'or', 'xor', 'xchg'].forEach((rmw, k) =>
+      atomic(0x1e + 7 * k + i, `${base}rmw${narrow}.${rmw}${narrow ? '_u' : ''}`, align, `i32 ${type} -> ${type}`));
+    atomic(0x48 + i, `${base}rmw${narrow}.cmpxchg${narrow ? '_u' : ''}`, align, `i32 ${type} ${type} -> ${type}`);
+  });
   // Internal only: the v128 forms of the instructions whose operand types vary (sub-opcodes
   // from 0x200, not in any binary): one instruction moves a whole v128 (four words).
   const v128Forms: [string, string | null][] = [

@@ -37,6 +37,11 @@ export interface MachineOptions {
    * of a snapshot. Default: DEFAULT_TIER.
    */
   tier?: Tier;
+  /**
+   * The threads proposal's binary encoding of shared memories (default true); false decodes as
+   * WebAssembly 2.0 does, where memory limits flags 2/3 are malformed.
+   */
+  threads?: boolean;
 }
 
 export type Tier = 'auto' | 'interpreter' | 'eager';
@@ -60,6 +65,11 @@ export interface StepResult {
   suspended?: boolean;
   /** A call entered the function set with breakOnEntry(); the machine is at its first instruction. */
   breakpoint?: boolean;
+  /**
+   * memory.atomic.wait parked the thread (only in a ThreadGroup): it runs on once notified or
+   * timed out, which the group does.
+   */
+  waiting?: boolean;
   until?: Promise<unknown>;
 }
 
@@ -89,7 +99,7 @@ export class Machine {
   ) {}
 
   /** Decode, validate and translate without instantiating. Throws MalformedError / ValidationError. */
-  static compile(bytes: Uint8Array, options: Pick<MachineOptions, 'deterministic'> = {}): CompiledModule {
+  static compile(bytes: Uint8Array, options: Pick<MachineOptions, 'deterministic' | 'threads'> = {}): CompiledModule {
     return compileModule(bytes, options);
   }
 
@@ -136,7 +146,7 @@ export class Machine {
 
   static restoreSync(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Machine {
     const deterministic = options.deterministic ?? (state !== null && typeof state === 'object' && state.deterministic === true);
-    const compiled = compileModule(bytes, { deterministic });
+    const compiled = compileModule(bytes, { deterministic, threads: options.threads });
     // The state's limits size the stack: checked against the ceiling before it is allocated.
     const store = new Store(checkLimits(state));
     store.tier = tierCode(options.tier);
@@ -313,6 +323,7 @@ export class Machine {
       throw new WasmError('step() called from inside a host function: the invocation below is not finished (call back with invoke())');
     }
     if (t.status === 'done') return { done: true, results: this.results() };
+    if (t.status === 'waiting') return { done: false, waiting: true };
     if (t.status !== 'running' && t.status !== 'suspended') throw new WasmError(`nothing to run: the machine is ${t.status}`);
     t.status = 'running';
     t.suspendedUntil = undefined;
@@ -342,6 +353,10 @@ export class Machine {
       }
       if (r === RunResult.Suspended) return this.suspended(t);
       if (r === RunResult.Breakpoint) return { done: false, breakpoint: true };
+      if (r === RunResult.Waiting) {
+        t.status = 'waiting';
+        return { done: false, waiting: true };
+      }
     }
     if (t.status === 'done') return { done: true, results: this.results() };
     return { done: false };
@@ -358,6 +373,10 @@ export class Machine {
     for (;;) {
       const r = this.step(slice);
       if (r.done) return r.results!;
+      if (r.waiting) {
+        this.abandonWait();
+        throw new WasmError('memory.atomic.wait parked the machine: a machine of a ThreadGroup runs through the group (group.run())');
+      }
       if (options.onSlice && options.onSlice(this) === false) return [];
       if (r.suspended) await r.until;
       else await new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -367,11 +386,24 @@ export class Machine {
   private finishSync(): unknown[] {
     let r = this.step(Infinity);
     while (r.breakpoint) r = this.step(Infinity);
+    if (r.waiting) {
+      this.abandonWait();
+      throw new WasmError('memory.atomic.wait parked a synchronous invoke: run the invocation in its ThreadGroup (begin() and group.run())');
+    }
     if (r.suspended) {
       this.store.thread.status = 'idle';
       throw new WasmError('a host function suspended during a synchronous invoke: use begin() and run()');
     }
     return r.results!;
+  }
+
+  /** Leaves a wait that nobody will end (the caller cannot run the group): out of the queue, idle. */
+  private abandonWait(): void {
+    const t = this.store.thread;
+    const q = t.waitMemory?.waiters;
+    if (q !== undefined && q.indexOf(t) >= 0) q.splice(q.indexOf(t), 1);
+    t.status = 'idle';
+    t.waitMemory = null;
   }
 
   /** The finished invocation's results as JS values. */

@@ -1,5 +1,5 @@
 import { MalformedError } from '../errors';
-import { BY_OP, Immediates, SIMD_INTERNAL, SIMD_OP } from '../instructions';
+import { ATOMIC_OP, BY_OP, Immediates, SIMD_INTERNAL, SIMD_OP } from '../instructions';
 import { ByteReader } from './reader';
 
 /**
@@ -15,11 +15,13 @@ export function scanBody(r: ByteReader): void {
   while (depth > 0) {
     const at = r.pos;
     const byte = r.u8();
-    const op = byte === 0xfc ? 0x100 + r.u32() : byte === 0xfd ? SIMD_OP + r.u32() : byte;
-    const ins = op < 0x120 || (byte === 0xfd && op >= SIMD_OP && op < SIMD_OP + SIMD_INTERNAL) ? BY_OP.get(op) : undefined;
+    const op = byte === 0xfc ? 0x100 + r.u32() : byte === 0xfd ? SIMD_OP + r.u32() : byte === 0xfe ? ATOMIC_OP + r.u32() : byte;
+    const ins =
+      op < 0x120 || (byte === 0xfd && op >= SIMD_OP && op < SIMD_OP + SIMD_INTERNAL) || (byte === 0xfe && op >= ATOMIC_OP) ? BY_OP.get(op) : undefined;
     if (ins === undefined) {
       if (byte === 0xfc) throw new MalformedError(`illegal opcode 0xfc ${op - 0x100}`, r.pos);
       if (byte === 0xfd) throw new MalformedError(`illegal opcode 0xfd ${op - SIMD_OP}`, r.pos);
+      if (byte === 0xfe) throw new MalformedError(`illegal opcode 0xfe ${op - ATOMIC_OP}`, r.pos);
       throw new MalformedError(`illegal opcode 0x${byte.toString(16)}`, at);
     }
     if (op === 0x02 || op === 0x03 || op === 0x04) depth++;

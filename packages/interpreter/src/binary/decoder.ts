@@ -39,7 +39,7 @@ import {
   ValType,
 } from '../syntax/types';
 import { ByteReader } from './reader';
-import { BY_OP, SIMD_INTERNAL, SIMD_OP } from '../instructions';
+import { ATOMIC_OP, BY_OP, SIMD_INTERNAL, SIMD_OP } from '../instructions';
 
 const MAGIC = 0x6d736100; // "\0asm", little-endian
 const VERSION = 1;
@@ -81,7 +81,8 @@ const SECTION_RANK: readonly number[] = [
 
 const EXPORT_KINDS: readonly ExternKind[] = ['func', 'table', 'memory', 'global'];
 
-export function decodeModule(bytes: Uint8Array): Module {
+export function decodeModule(bytes: Uint8Array, options: DecodeOptions = {}): Module {
+  sharedMemories = options.threads !== false;
   const r = new ByteReader(bytes);
   const magic = r.fixed32();
   if (magic !== MAGIC) r.fail('magic header not detected', 0);
@@ -281,22 +282,34 @@ function funcType(r: ByteReader): FuncType {
   return { params, results };
 }
 
-function limits(r: ByteReader): Limits {
+/** Limits: flags 0 (min) or 1 (min max); a memory's may also be 2/3 (shared, threads proposal). */
+function limitsWithFlags(r: ByteReader, maxFlags: number): [Limits, number] {
   const at = r.pos;
   const flags = lebByte(r);
-  // 0x02/0x03 would be shared memories (threads proposal), which 2.0 does not have.
-  if (flags > 1) r.fail('integer too large', at);
+  if (flags > maxFlags) r.fail('integer too large', at);
   const min = r.u32();
-  return flags === 1 ? { min, max: r.u32() } : { min };
+  return [(flags & 1) === 1 ? { min, max: r.u32() } : { min }, flags];
 }
 
 function tableType(r: ByteReader): TableType {
   const elemType = refType(r);
-  return { elemType, limits: limits(r) };
+  return { elemType, limits: limitsWithFlags(r, 1)[0] };
 }
 
+export interface DecodeOptions {
+  /**
+   * The threads proposal (default true): memory limits flags 2/3 are shared memories. false:
+   * WebAssembly 2.0, where they are malformed ("integer too large"), as its spec tests say.
+   */
+  threads?: boolean;
+}
+
+/** decodeModule's `threads` option for the module being decoded (decoding is synchronous). */
+let sharedMemories = true;
+
 function memoryType(r: ByteReader): MemoryType {
-  return { limits: limits(r) };
+  const [limits, flags] = limitsWithFlags(r, sharedMemories ? 3 : 1);
+  return flags >= 2 ? { limits, shared: true } : { limits };
 }
 
 function globalType(r: ByteReader): GlobalType {
@@ -411,6 +424,9 @@ function constExpr(r: ByteReader): ConstExpr {
       }
       case 0xfc:
         if (r.u32() > MAX_FC_SUBOP) r.fail('illegal opcode', at);
+        throw new ValidationError('constant expression required', at);
+      case 0xfe:
+        if (!BY_OP.has(ATOMIC_OP + r.u32())) r.fail('illegal opcode', at);
         throw new ValidationError('constant expression required', at);
       default:
         if (!isInstructionOpcode(op)) r.fail('illegal opcode', at);

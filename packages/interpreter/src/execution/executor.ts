@@ -1,3 +1,4 @@
+import { PARKED as PARKED_, atomicOp as atomicOp_ } from './atomics';
 import { bulkOp as bulkOp_ } from './bulk';
 import { canonicalizeV128 as canonicalizeV128_, deterministicFloat as deterministicFloat_ } from './deterministic';
 import { callHost as callHost_ } from './host-call';
@@ -22,6 +23,8 @@ export const enum RunResult {
   Suspended = 2,
   /** A call entered the thread's `breakAddr` function; the pc is at its first instruction. */
   Breakpoint = 3,
+  /** memory.atomic.wait parked the thread (ThreadGroup): its operands are popped, the pc is past it. */
+  Waiting = 4,
 }
 
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
@@ -57,6 +60,8 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
   const rareNumeric = rareNumeric_;
   const bulkOp = bulkOp_;
   const simdOp = simdOp_;
+  const atomicOp = atomicOp_;
+  const PARKED = PARKED_;
   const canonicalizeV128 = canonicalizeV128_;
   const deterministicFloat = deterministicFloat_;
   const callHost = callHost_;
@@ -723,6 +728,20 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         if (a < 0) { trap = TrapCode.MemoryOutOfBounds; break run; }
         sp = a;
         pc += op === 0x122 ? 1 : op === 0x123 ? 2 : op === 0x124 ? 3 : 5;
+        continue;
+
+      // Atomics (0xFE prefix), out of line: atomic <sub> <offset>
+      case 0x129:
+        a = atomicOp(code[pc], code[pc + 1], s32, sp, mem!, t);
+        pc += 2;
+        if (a < 0) {
+          if (a === PARKED) {
+            sp -= 6;
+            result = RunResult.Waiting;
+          } else trap = -a;
+          break run;
+        }
+        sp = a;
         continue;
 
       // v128 locals <wordOffset>: four words each

@@ -1,6 +1,6 @@
 import { decodeModule } from '../binary/decoder';
 import { LinkError, Trap } from '../errors';
-import { ConstExpr, FuncType, Limits, countImports, valTypeName } from '../syntax/types';
+import { ConstExpr, FuncType, Limits, MemoryType, countImports, valTypeName } from '../syntax/types';
 import { ModuleCode, untranslatedFunction } from '../translation/module-code';
 import { validateFunctions } from '../translation/translator';
 import { buildModuleContext, validateModule } from '../validation/module';
@@ -25,8 +25,8 @@ export type Imports = Record<string, Record<string, ImportValue>>;
  * Decode and validate: everything about a module that does not need a store. Functions are
  * translated later, each on its first call (translation/module-code.ts).
  */
-export function compileModule(bytes: Uint8Array, options: { deterministic?: boolean } = {}): CompiledModule {
-  const module = decodeModule(bytes);
+export function compileModule(bytes: Uint8Array, options: { deterministic?: boolean; threads?: boolean } = {}): CompiledModule {
+  const module = decodeModule(bytes, { threads: options.threads });
   validateModule(module);
   const ctx = buildModuleContext(module);
   validateFunctions(module, ctx);
@@ -43,6 +43,13 @@ function limitsMatch(actual: Limits, declared: Limits): boolean {
   if (actual.min < declared.min) return false;
   if (declared.max === undefined) return true;
   return actual.max !== undefined && actual.max <= declared.max;
+}
+
+/** A memory matches an import's type: limits, and shared exactly when the import says shared. */
+function checkMemoryImport(mem: MemoryInstance, type: MemoryType, where: string): void {
+  if (!limitsMatch({ min: mem.pages, max: mem.max }, type.limits) || mem.shared !== (type.shared === true)) {
+    throw new LinkError(`incompatible import type: memory ${where}`);
+  }
 }
 
 export interface InstantiateOptions {
@@ -87,8 +94,16 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
       funcAddrs[fi++] = store.addFunction(new FunctionInstance(value.type, store.typeId(value.type), null, null, value));
       continue;
     }
-    if (value.store !== store) throw new LinkError(`cannot link ${where}: it belongs to another store`);
     if (value.kind !== desc.kind) throw new LinkError(`incompatible import type: ${where} is a ${value.kind}, expected a ${desc.kind}`);
+    if (value.store !== store) {
+      // A shared memory is the one entity several stores (threads) may hold: it joins this one.
+      const mem = value.kind === 'memory' ? value.store.memories[value.addr] : undefined;
+      if (mem === undefined || !mem.shared || desc.kind !== 'memory') throw new LinkError(`cannot link ${where}: it belongs to another store`);
+      checkMemoryImport(mem, desc.type, where);
+      const at = store.memories.indexOf(mem);
+      memAddrs.push(at >= 0 ? at : store.addMemory(mem));
+      continue;
+    }
     switch (desc.kind) {
       case 'func':
         if (!sameFuncType(store.functions[value.addr].type, m.types[desc.typeIndex])) {
@@ -105,8 +120,7 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
         break;
       }
       case 'memory': {
-        const mem = store.memories[value.addr];
-        if (!limitsMatch({ min: mem.pages, max: mem.max }, desc.type.limits)) throw new LinkError(`incompatible import type: memory ${where}`);
+        checkMemoryImport(store.memories[value.addr], desc.type, where);
         memAddrs.push(value.addr);
         break;
       }
@@ -139,7 +153,7 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
     funcAddrs[counts.funcs + i] = store.addFunction(new FunctionInstance(type, store.typeId(type), inst, compiled.functions[i], null));
   }
   for (const t of m.tables) tableAddrs.push(store.addTable(new TableInstance(t.elemType, t.limits.min, t.limits.max)));
-  for (const mt of m.memories) memAddrs.push(store.addMemory(new MemoryInstance(mt.limits.min, mt.limits.max)));
+  for (const mt of m.memories) memAddrs.push(store.addMemory(new MemoryInstance(mt.limits.min, mt.limits.max, mt.shared === true)));
   for (const g of m.globals) {
     const addr = store.addGlobal(g.type);
     globalAddrs.push(addr);

@@ -93,7 +93,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   const len = cf.end - entry;
   // SIMD (v128 values, the 0xFD instructions) is left to the interpreter: a function with
   // a v128 anywhere runs there whole; a compiled caller hands a call of it back.
-  if (entry < 0 || len > MAX_WORDS || cf.simd) return null;
+  if (entry < 0 || len > MAX_WORDS || cf.simd || cf.atomics) return null;
   const NL = 2 * cf.numLocals;
   const localF64 = ctx.localTypes(cf.funcIndex).map((t) => t === ValType.F64);
   // Per reachable pc: the operand stack's slot types, 'd' f64, 'x' anything else.

@@ -3,6 +3,7 @@ import type { ModuleCode } from '../translation/module-code';
 import type { CompiledFunction } from '../translation/translator';
 import type { ModuleContext } from '../validation/module';
 import { LO } from './layout';
+import type { Thread } from './thread';
 
 export const PAGE_SIZE = 65536;
 /** Memories may grow to the spec's 4 GiB unless the module says less. */
@@ -77,8 +78,15 @@ export class MemoryInstance {
    * an incremental snapshot stores. Host code that writes into `u8` calls markDirty.
    */
   dirty: Uint8Array;
+  /**
+   * The threads waiting on this memory (memory.atomic.wait of a shared memory), in the order
+   * they began to wait; each one's `waitAddress` says where. notify wakes the first N with a
+   * matching address: FIFO per address. Part of a ThreadGroup's state.
+   */
+  readonly waiters: Thread[] = [];
 
-  constructor(public pages: number, readonly max: number | undefined) {
+  /** `shared`: the threads proposal's shared memory (may be imported by several stores). */
+  constructor(public pages: number, readonly max: number | undefined, readonly shared = false) {
     this.byteLength = pages * PAGE_SIZE;
     this.buffer = new ArrayBuffer(this.byteLength);
     this.u8 = new Uint8Array(this.buffer);

@@ -98,8 +98,10 @@ export class Store {
 
   // Handles for host-created entities (the spectest module, embedders).
 
-  createMemory(minPages: number, maxPages?: number): ExternHandle {
-    return { kind: 'memory', store: this, addr: this.addMemory(new MemoryInstance(minPages, maxPages)) };
+  /** A memory; `shared` (which needs `maxPages`) may be imported by the instances of other stores (threads). */
+  createMemory(minPages: number, maxPages?: number, shared = false): ExternHandle {
+    if (shared && maxPages === undefined) throw new RangeError('a shared memory must have a maximum');
+    return { kind: 'memory', store: this, addr: this.addMemory(new MemoryInstance(minPages, maxPages, shared)) };
   }
 
   createGlobal(type: 'i32' | 'i64' | 'f32' | 'f64' | 'funcref' | 'externref', mutable: boolean, value: ExactValue): ExternHandle {

@@ -1,11 +1,13 @@
-import { LO } from './layout';
+import { HI, LO } from './layout';
+import type { MemoryInstance } from './runtime';
 
 /** Words per call frame in `Thread.frames`: return pc, caller's fp, caller's function address. */
 export const FRAME_WORDS = 3;
 /** The return pc of the outermost frame: returning there ends the invocation. */
 export const RETURN_TO_HOST = -1;
 
-export type ThreadStatus = 'idle' | 'running' | 'suspended' | 'done' | 'trapped';
+/** 'waiting': parked in memory.atomic.wait (only in a ThreadGroup), until notified or timed out. */
+export type ThreadStatus = 'idle' | 'running' | 'suspended' | 'done' | 'trapped' | 'waiting';
 
 export interface ThreadLimits {
   /** Operand stack and locals, in 8-byte slots. */
@@ -69,6 +71,18 @@ export class Thread {
   trapDetail = -1;
   /** Set when a host function suspended the machine: resume once it settles. */
   suspendedUntil: Promise<unknown> | undefined = undefined;
+  /**
+   * Part of a ThreadGroup: memory.atomic.wait parks the thread (status 'waiting'). Alone, a
+   * wait with a timeout times out at once (nothing else runs meanwhile) and one without is
+   * a DeadlockError.
+   */
+  grouped = false;
+  /** While waiting: the memory, the byte address waited on, and the timeout in ns (Infinity: none). */
+  waitMemory: MemoryInstance | null = null;
+  waitAddress = 0;
+  waitTimeout = Infinity;
+  /** While waiting in a group: when the wait times out, in the group's virtual ns (Infinity: never). */
+  waitDeadline = Infinity;
 
   constructor(limits: ThreadLimits = DEFAULT_LIMITS) {
     this.stack = new ArrayBuffer(limits.stackSlots * 8);
@@ -84,6 +98,25 @@ export class Thread {
     return this.frameTop / FRAME_WORDS;
   }
 
+  /**
+   * Ends a wait: takes the thread out of its memory's queue (if still there) and leaves the
+   * wait's result (0 "ok" when notified, 2 "timed-out") on its stack, ready to run on.
+   */
+  wake(result: 0 | 2): void {
+    const mem = this.waitMemory;
+    if (mem !== null) {
+      const i = mem.waiters.indexOf(this);
+      if (i >= 0) mem.waiters.splice(i, 1);
+    }
+    this.s32[this.sp] = result;
+    this.s32[this.sp + HI] = 0;
+    this.sp += 2;
+    this.waitMemory = null;
+    this.waitTimeout = Infinity;
+    this.waitDeadline = Infinity;
+    this.status = 'running';
+  }
+
   reset(): void {
     this.sp = LO;
     this.fp = LO;
@@ -96,5 +129,8 @@ export class Thread {
     this.hostError = undefined;
     this.trapDetail = -1;
     this.suspendedUntil = undefined;
+    this.waitMemory = null;
+    this.waitTimeout = Infinity;
+    this.waitDeadline = Infinity;
   }
 }

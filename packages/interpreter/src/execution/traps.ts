@@ -1,4 +1,4 @@
-import { ExhaustionError, Trap } from '../errors';
+import { DeadlockError, ExhaustionError, Trap, WasmError } from '../errors';
 
 /**
  * Trap codes: the executor and its helpers return a code instead of throwing, so the run
@@ -20,6 +20,10 @@ export enum TrapCode {
   HostError,
   /** Not a trap: the signal from callHost that the host function asked to suspend. */
   HostSuspend,
+  UnalignedAtomic,
+  ExpectedSharedMemory,
+  /** memory.atomic.wait without a timeout on a machine outside any thread group: nothing could wake it. */
+  Deadlock,
 }
 
 /** The spec's wording for each trap (the spec tests match on these). */
@@ -37,11 +41,15 @@ export const TRAP_MESSAGES: readonly string[] = [
   'call stack exhausted',
   'host function failed',
   'host function suspended',
+  'unaligned atomic',
+  'expected shared memory',
+  'deadlock: memory.atomic.wait with no timeout on a machine outside a thread group (nothing can notify it)',
 ];
 
 /** `detail` (a table index) is appended where the spec's messages name one. */
-export function trapError(code: TrapCode, detail = -1): Trap {
+export function trapError(code: TrapCode, detail = -1): WasmError {
   let message = TRAP_MESSAGES[code];
   if ((code === TrapCode.UninitializedElement || code === TrapCode.UndefinedElement) && detail >= 0) message += ` ${detail}`;
+  if (code === TrapCode.Deadlock) return new DeadlockError(message);
   return code === TrapCode.CallStackExhausted ? new ExhaustionError(message) : new Trap(message);
 }

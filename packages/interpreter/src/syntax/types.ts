@@ -64,6 +64,8 @@ export interface TableType {
 
 export interface MemoryType {
   limits: Limits;
+  /** A shared memory (threads proposal; limits flags 0x02/0x03): must have a maximum. */
+  shared?: boolean;
 }
 
 export interface GlobalType {

@@ -1,4 +1,4 @@
-import { BY_OP, SIMD_CONST, SIMD_OP, SIMD_PLAIN } from '../instructions';
+import { ATOMIC, ATOMIC_OP, BY_OP, SIMD_CONST, SIMD_OP, SIMD_PLAIN } from '../instructions';
 import { DETERMINISTIC_OPCODE, Op, instructionLength } from './opcodes';
 
 export interface DisassembledInstruction {
@@ -16,10 +16,10 @@ export function disassemble(code: Int32Array, from: number, to: number): Disasse
   for (let pc = from; pc < to; ) {
     const op = code[pc];
     const len = instructionLength(code, pc);
-    if (op >= SIMD_PLAIN && op <= SIMD_CONST) {
-      // A SIMD instruction: named by its sub-opcode, the word after the carrier.
-      const ins = BY_OP.get(SIMD_OP + code[pc + 1]);
-      out.push({ pc, name: ins ? ins.name : `simd 0x${code[pc + 1].toString(16)}`, immediates: Array.from(code.subarray(pc + 2, pc + len)) });
+    if ((op >= SIMD_PLAIN && op <= SIMD_CONST) || op === ATOMIC) {
+      // A SIMD or atomic instruction: named by its sub-opcode, the word after the carrier.
+      const ins = BY_OP.get((op === ATOMIC ? ATOMIC_OP : SIMD_OP) + code[pc + 1]);
+      out.push({ pc, name: ins ? ins.name : `${op === ATOMIC ? 'atomic' : 'simd'} 0x${code[pc + 1].toString(16)}`, immediates: Array.from(code.subarray(pc + 2, pc + len)) });
       pc += len;
       continue;
     }

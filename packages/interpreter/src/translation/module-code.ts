@@ -97,6 +97,7 @@ export class ModuleCode {
     f.end = t.end;
     f.frameWords = t.frameWords;
     f.simd = t.simd;
+    f.atomics = t.atomics;
     this.translated++;
   }
 
@@ -127,5 +128,5 @@ export function untranslatedFunction(module: Module, ctx: ModuleContext, index: 
   const numParams = slotsOf(type.params);
   const numResults = slotsOf(type.results);
   const simd = numLocals !== type.params.length + module.codes[index].locals.reduce((n, run) => n + run.count, 0) || numResults !== type.results.length;
-  return { funcIndex, type, simd, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null };
+  return { funcIndex, type, simd, atomics: false, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null };
 }

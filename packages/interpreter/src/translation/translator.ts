@@ -8,7 +8,7 @@ import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
 import type { JitFunction } from '../execution/js-tier';
-import { BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, V128_LOCAL_GET, V128_LOCAL_SET, V128_LOCAL_TEE, signatureTypes } from '../instructions';
+import { ATOMIC, ATOMIC_OP, BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, V128_LOCAL_GET, V128_LOCAL_SET, V128_LOCAL_TEE, signatureTypes } from '../instructions';
 
 /**
  * What the executor needs to know about one function defined in the module. Functions are
@@ -21,6 +21,8 @@ export interface CompiledFunction {
   type: FuncType;
   /** A v128 value (a param, local, result or operand) appears in it: the JS tier leaves it to the interpreter. */
   simd: boolean;
+  /** It has an atomic instruction (0xFE prefix): the JS tier leaves it to the interpreter too. */
+  atomics: boolean;
   /** Offset of the function's first instruction in the module's internal code; -1 until translated. */
   entry: number;
   /** Offset one past its last instruction. */
@@ -91,6 +93,8 @@ export class FunctionTranslator {
   marks: Int32Array | null;
   /** Entries used in `marks`. */
   markCount = 0;
+  /** An atomic instruction was emitted (CompiledFunction.atomics). */
+  private sawAtomic = false;
 
   constructor(
     module: Module,
@@ -144,6 +148,7 @@ export class FunctionTranslator {
       entry,
       end: this.out.length,
       simd: this.v.sawV128 || this.localSlots !== this.localTypes.length || slotsOf(type.results) !== type.results.length,
+      atomics: this.sawAtomic,
       numParams: slotsOf(type.params),
       numLocals: this.localSlots,
       numResults: slotsOf(type.results),
@@ -545,6 +550,9 @@ export class FunctionTranslator {
       case 0xfd:
         this.simd(r.u32());
         return;
+      case 0xfe:
+        this.atomic(r.u32());
+        return;
     }
     if (op >= 0x28 && op <= 0x3e) {
       this.memoryAccess(op);
@@ -664,6 +672,32 @@ export class FunctionTranslator {
       }
     }
     throw new MalformedError(`illegal opcode 0xfc ${sub}`, r.pos);
+  }
+
+  /**
+   * A 0xFE-prefixed (atomic) instruction: checked against the table (its alignment must be
+   * exactly the natural one), emitted on the ATOMIC carrier as `atomic <sub> <offset>`;
+   * atomic.fence orders nothing on one JavaScript thread and emits no code.
+   */
+  private atomic(sub: number): void {
+    const v = this.v;
+    const r = this.r;
+    const ins = BY_OP.get(ATOMIC_OP + sub);
+    if (ins === undefined) throw new MalformedError(`illegal opcode 0xfe ${sub}`, r.pos);
+    let offset = 0;
+    if (ins.immediates === 'byte') this.zeroByte();
+    else {
+      const align = r.u32();
+      offset = r.u32();
+      if (this.ctx.memories.length === 0) v.error('unknown memory 0');
+      if (align !== ins.align) v.error('atomic alignment must be natural');
+    }
+    const [pops, pushes] = signatureTypes(ins);
+    v.popAll(pops);
+    v.pushAll(pushes);
+    if (this.dead || ins.immediates === 'byte') return;
+    this.sawAtomic = true;
+    this.out.emit3(ATOMIC, sub, offset | 0);
   }
 
   /** A 0xFD-prefixed (SIMD) instruction: checked against the table, emitted on its carrier. */

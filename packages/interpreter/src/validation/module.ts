@@ -167,6 +167,7 @@ function checkTableType(t: TableType): void {
 
 function checkMemoryType(t: MemoryType): void {
   checkLimits(t.limits, MAX_MEMORY_PAGES, 'memory size must be at most 65536 pages (4GiB)');
+  if (t.shared === true && t.limits.max === undefined) fail('shared memory must have maximum');
 }
 
 /**

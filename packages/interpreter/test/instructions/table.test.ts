@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTRUCTIONS, Machine, disassemble, disassembleText, instructionName } from '../../src';
 import { DETERMINISTIC_OPCODE, NAN_PRODUCING, STOP_OPCODE, instructionLength } from '../../src/translation/opcodes';
-import { SIMD_INTERNAL, SIMD_OP, SIMD_PLAIN } from '../../src/instructions';
+import { ATOMIC_OP, SIMD_INTERNAL, SIMD_OP, SIMD_PLAIN } from '../../src/instructions';
 import { NUMERIC_SIGNATURES } from '../../src/validation/code';
 import { wat } from '../helpers/wat';
 
@@ -37,6 +37,7 @@ test('opcodes are unique, names known to the wat tools, encodings consistent', (
     if (i.op < 0x100) expect(i.encoding).toEqual([i.op]);
     else if (i.op < 0x120) expect(i.encoding).toEqual([0xfc, i.op - 0x100]);
     else if (i.op >= SIMD_OP && i.op < SIMD_OP + SIMD_INTERNAL) expect(i.encoding[0]).toBe(0xfd);
+    else if (i.op >= ATOMIC_OP) expect(i.encoding).toEqual([0xfe, i.op - ATOMIC_OP]);
     else expect(i.encoding).toEqual([]);
   }
   // Every wasm-encoded instruction's name is read back by instructionName from its encoding.
@@ -48,6 +49,8 @@ test('opcodes are unique, names known to the wat tools, encodings consistent', (
   const simd = INSTRUCTIONS.filter((i) => i.encoding[0] === 0xfd);
   expect(simd.length).toBe(236);
   expect(simd.filter((i) => i.op - SIMD_OP > 0xff)).toEqual([]);
+  // The threads proposal's atomics: notify, wait32, wait64, fence and 7 widths × 9 operations.
+  expect(INSTRUCTIONS.filter((i) => i.encoding[0] === 0xfe).length).toBe(67);
 });
 
 test('the disassembler reads back what the translator emitted, with the table lengths', async () => {

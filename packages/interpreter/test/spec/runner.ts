@@ -103,7 +103,10 @@ function unexpected(expected: string, err: unknown): Failure {
  * `deterministic`: every module in deterministic-NaN mode (Machine option), which the suite's
  * NaN results allow. `tier`: the Machine option (eager: the JS tier runs every function).
  */
-export function runScript(script: Script, options: { deterministic?: boolean; tier?: Tier } = {}): ScriptResult {
+export function runScript(script: Script, options: { deterministic?: boolean; tier?: Tier; threads?: boolean } = {}): ScriptResult {
+  // The WebAssembly 2.0 scripts test 2.0's binary format (limits flags 2/3 malformed); the
+  // threads proposal's scripts (threads: true) its shared memories.
+  const threads = options.threads === true;
   const store = new Store();
   const registry: Record<string, unknown> = { spectest: makeSpectest(store) };
   const named = new Map<string, Machine>();
@@ -121,7 +124,7 @@ export function runScript(script: Script, options: { deterministic?: boolean; ti
   };
 
   const instantiate = (m: ModuleSource): Machine =>
-    Machine.instantiateSync(bytesOf(m), registry as Imports, { store, deterministic: options.deterministic, tier: options.tier });
+    Machine.instantiateSync(bytesOf(m), registry as Imports, { store, deterministic: options.deterministic, tier: options.tier, threads });
 
   const machineFor = (name: string | undefined): Machine => {
     if (name !== undefined) {
@@ -226,7 +229,7 @@ export function runScript(script: Script, options: { deterministic?: boolean; ti
       const bytes = bytesOf(c.module);
       const want = `MalformedError ("${c.message}")`;
       try {
-        Machine.compile(bytes);
+        Machine.compile(bytes, { threads });
       } catch (err) {
         if (err instanceof MalformedError) return;
         if (err instanceof ValidationError) throw new Failure('wrong-error-class', want, describeError(err), true);
@@ -238,7 +241,7 @@ export function runScript(script: Script, options: { deterministic?: boolean; ti
       const bytes = bytesOf(c.module);
       const want = `ValidationError ("${c.message}")`;
       try {
-        Machine.compile(bytes);
+        Machine.compile(bytes, { threads });
       } catch (err) {
         if (err instanceof ValidationError) return;
         if (err instanceof MalformedError && !(err instanceof UnsupportedFeatureError)) {
