@@ -44,7 +44,7 @@ const machineFields = {
   /** Canonical NaNs (Machine option `deterministic`); absent in snapshots that predate it. */
   deterministic: z.boolean().optional(),
   thread: z.object({
-    status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped']),
+    status: z.enum(['idle', 'running', 'suspended', 'done', 'trapped', 'waiting']),
     instructionCount: int(0, Number.MAX_SAFE_INTEGER),
     pc: i32,
     fp: u32,
