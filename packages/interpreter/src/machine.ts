@@ -144,14 +144,21 @@ export class Machine {
     return Machine.restoreSync(bytes, state, imports, options);
   }
 
-  static restoreSync(bytes: Uint8Array, state: MachineState, imports: Imports = {}, options: MachineOptions = {}): Machine {
+  static restoreSync(
+    bytes: Uint8Array,
+    state: MachineState,
+    imports: Imports = {},
+    options: MachineOptions = {},
+    /** Internal (ThreadGroup.restore): the group's restored shared memories, which the state's `{ group: k }` memories name. */
+    groupMemories?: readonly MemoryInstance[],
+  ): Machine {
     const deterministic = options.deterministic ?? (state !== null && typeof state === 'object' && state.deterministic === true);
     const compiled = compileModule(bytes, { deterministic, threads: options.threads });
     // The state's limits size the stack: checked against the ceiling before it is allocated.
     const store = new Store(checkLimits(state));
     store.tier = tierCode(options.tier);
     const instance = instantiate(store, compiled, imports, { skipInitialization: true });
-    restoreState(store, instance, state, options.adoptMemory === true);
+    restoreState(store, instance, state, options.adoptMemory === true, groupMemories);
     return new Machine(store, instance);
   }
 

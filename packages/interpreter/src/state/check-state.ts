@@ -11,7 +11,8 @@
  */
 import { RestoreError } from '../errors';
 import { evalConst } from '../execution/instantiate';
-import { MAX_PAGES, MAX_TABLE_ENTRIES, ModuleInstance } from '../execution/runtime';
+import { MAX_PAGES, MAX_TABLE_ENTRIES, MemoryInstance, ModuleInstance } from '../execution/runtime';
+import { ATOMIC } from '../instructions';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, MAX_LIMITS, RETURN_TO_HOST, ThreadLimits } from '../execution/thread';
 import { FuncType, ValType, entityTypes, slotCount, slotsOf } from '../syntax/types';
@@ -22,7 +23,7 @@ import { FunctionTranslator } from '../translation/translator';
 /** Externs a state may list (host values behind externref): more is refused, not allocated. */
 export const MAX_EXTERNS = 100_000;
 
-const STATUSES = ['idle', 'running', 'suspended', 'done', 'trapped'];
+const STATUSES = ['idle', 'running', 'suspended', 'done', 'trapped', 'waiting'];
 
 function fail(message: string): never {
   throw new RestoreError(`invalid machine state: ${message}`);
@@ -100,7 +101,7 @@ function shapes(instance: ModuleInstance): (funcAddr: number) => FunctionShape |
  * Checks `state` against a store freshly instantiated (restore mode) from the module.
  * Throws RestoreError on the first problem; returns only if restoring it is safe.
  */
-export function checkMachineState(store: Store, instance: ModuleInstance, state: Record<string, unknown>): void {
+export function checkMachineState(store: Store, instance: ModuleInstance, state: Record<string, unknown>, groupMemories?: readonly MemoryInstance[]): void {
   const m = instance.compiled.module;
   const nFuncs = store.functions.length;
   // Declared limits in address order (restore links no imports but functions: addresses are indices).
@@ -112,6 +113,13 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   check(memories.length === store.memories.length, `${memories.length} memories, the module has ${store.memories.length}`);
   memories.forEach((mem: unknown, i) => {
     check(isObject(mem), `memory ${i} is not an object`);
+    check(mem.shared === undefined || mem.shared === store.memories[i].shared, `memory ${i}: shared is ${String(mem.shared)}, the module's memory is ${store.memories[i].shared ? '' : 'not '}shared`);
+    if (mem.group !== undefined) {
+      // A thread of a group: the group's memory k, which the store must have linked.
+      check(groupMemories !== undefined, `memory ${i} refers to a group memory outside a thread group state`);
+      check(isInt(mem.group, 0, groupMemories.length - 1) && store.memories[i] === groupMemories[mem.group], `memory ${i}: group memory ${String(mem.group)} is not the memory this thread links`);
+      return;
+    }
     const declared = memoryTypes[i].limits;
     const most = Math.min(declared.max ?? MAX_PAGES, MAX_PAGES);
     check(isInt(mem.pages, declared.min, most), `memory ${i}: ${String(mem.pages)} pages, the module allows ${declared.min} to ${most}`);
@@ -151,7 +159,7 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   // v128 globals (state version 2) carry their upper halves in 'globalsHigh', which is there exactly when the store has one.
   const hasV128 = store.globalTypes.some((type) => type.valType === ValType.V128);
   if (hasV128) {
-    check(state.version === 2 && isTyped(state.globalsHigh, 'Int32Array') && (state.globalsHigh as Int32Array).length === g.length, "'globalsHigh' does not hold the upper halves of the module's v128 globals");
+    check((state.version === 2 || state.version === 3) && isTyped(state.globalsHigh, 'Int32Array') && (state.globalsHigh as Int32Array).length === g.length, "'globalsHigh' does not hold the upper halves of the module's v128 globals");
   } else {
     check(state.globalsHigh === undefined, "'globalsHigh' is present but the module has no v128 global");
   }
@@ -172,10 +180,10 @@ export function checkMachineState(store: Store, instance: ModuleInstance, state:
   check(Array.isArray(state.droppedDatas) && state.droppedDatas.every(inRange(store.datas.length - 1)), "'droppedDatas' names unknown segments");
   check(state.deterministic === undefined || typeof state.deterministic === 'boolean', "'deterministic' is not a boolean");
 
-  checkThread(store, instance, state.thread, refOk);
+  checkThread(store, instance, state.thread, refOk, groupMemories !== undefined);
 }
 
-function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk: (type: ValType, lo: number) => boolean): void {
+function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk: (type: ValType, lo: number) => boolean, inGroup: boolean): void {
   const t = store.thread;
   const nFuncs = store.functions.length;
   const stackSlots = t.stackWords / 2;
@@ -211,7 +219,18 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
     checkSlots(0, results, 'results');
     return;
   }
-  if (status !== 'running' && status !== 'suspended') return; // idle, trapped: begin() resets the thread
+  check((status === 'waiting') === (th.wait !== undefined), status === 'waiting' ? "status 'waiting' without a 'wait' record" : `a 'wait' record with status '${status}'`);
+  if (status === 'waiting') {
+    check(inGroup, "status 'waiting' outside a thread group state (nothing could wake the thread)");
+    const w = th.wait;
+    check(isObject(w), "'wait' is not an object");
+    check(isInt(w.memory, 0, store.memories.length - 1) && store.memories[w.memory].shared, `wait: memory ${String(w.memory)} is not a shared memory of the thread`);
+    const bytes = store.memories[w.memory].byteLength;
+    check(isInt(w.address, 0, bytes - 4), `wait: address ${String(w.address)} is outside the memory (${bytes} bytes)`);
+    check(w.address % 4 === 0, `wait: address ${w.address} is not 4-aligned`);
+    check(w.deadline === -1 || (typeof w.deadline === 'number' && Number.isFinite(w.deadline) && w.deadline >= 0), `wait: deadline ${String(w.deadline)}`);
+  }
+  if (status !== 'running' && status !== 'suspended' && status !== 'waiting') return; // idle, trapped: begin() resets the thread
 
   check(funcAddr >= 0 && entryFuncAddr >= 0, `status '${status}' without a current and an entry function`);
   if (store.functions[funcAddr].compiled === null) {
@@ -263,6 +282,15 @@ function checkThread(store: Store, instance: ModuleInstance, th: unknown, refOk:
       check(isInt(pc, 0, Number.MAX_SAFE_INTEGER) && shape.starts.has(pc), `pc ${String(pc)} is not on an instruction of the current function`);
       if (status === 'suspended') check(isCall(shape.words[pc]), 'a suspended machine is not at a call');
       operands = shape.operands.get(pc);
+      if (status === 'waiting') {
+        // Just after a memory.atomic.wait32/64, whose i32 result is not on the stack yet.
+        const w = shape.words;
+        check(pc >= 3 && shape.starts.has(pc - 3) && w[pc - 3] === ATOMIC && (w[pc - 2] === 1 || w[pc - 2] === 2), 'a waiting thread is not just after a memory.atomic.wait');
+        if (operands != null) {
+          check(operands.length > 0 && operands[operands.length - 1] === ValType.I32, 'a waiting thread is not just after a memory.atomic.wait');
+          operands = operands.slice(0, -1);
+        }
+      }
       top = sp;
     }
     const localSlots = slotsOf(shape.locals);

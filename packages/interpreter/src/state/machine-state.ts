@@ -16,7 +16,7 @@
 import { RestoreError } from '../errors';
 import { evalConst } from '../execution/instantiate';
 import { HI, LO } from '../execution/layout';
-import { ModuleInstance, globalWordIndex } from '../execution/runtime';
+import { MemoryInstance, ModuleInstance, globalWordIndex } from '../execution/runtime';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, ThreadLimits, ThreadStatus } from '../execution/thread';
 import { ValType } from '../syntax/types';
@@ -29,16 +29,36 @@ import { checkLimits, checkMachineState } from './check-state';
  * `globalsHigh`. Nothing else changed: a version-1 state (which cannot hold a v128) is read
  * as it is.
  */
-export const STATE_VERSION = 2;
+/*
+ * 3: threads. A memory may be `shared`; in a ThreadGroup's state a thread's memory that is one
+ * of the group's shared memories is `{ group: k }` (its bytes are in the group state, once); a
+ * thread may be 'waiting' (memory.atomic.wait), with its `wait` record. Versions 1 and 2 are
+ * read as they are (they hold neither).
+ */
+export const STATE_VERSION = 3;
 
 /** The state versions this runtime restores. */
-export const READABLE_STATE_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_STATE_VERSIONS: readonly number[] = [1, 2, 3];
 
 export interface MemoryState {
   pages: number;
   max?: number;
-  /** The whole memory, pages × 64 KiB bytes. */
+  /** The whole memory, pages × 64 KiB bytes (empty when `group` is set). */
   data: Uint8Array;
+  /** A shared memory (threads); absent: as the module declares it. */
+  shared?: boolean;
+  /** In a ThreadGroup state: this memory is the group's shared memory `group` (GroupState.memories). */
+  group?: number;
+}
+
+/** Where a waiting thread waits (status 'waiting'; only in a ThreadGroup state). */
+export interface WaitState {
+  /** Index of the memory in the thread's store (its `memories`). */
+  memory: number;
+  /** Byte address waited on (4-aligned). */
+  address: number;
+  /** When the wait times out, in the group's virtual ns (GroupState.clock); -1: never. */
+  deadline: number;
 }
 
 export interface TableState {
@@ -62,6 +82,8 @@ export interface ThreadState {
   frames: Int32Array;
   /** The value stack's used slots as (lo, hi) pairs. */
   stack: Int32Array;
+  /** Status 'waiting' only: what it waits on (its wait instruction's operands are popped, the result not yet pushed). */
+  wait?: WaitState;
 }
 
 export interface MachineState {
@@ -115,7 +137,13 @@ function pairsToSlots(pairs: Int32Array, words: Int32Array, from: number, stride
 }
 
 /** `shareMemory`: each memory's `data` is a view of the live memory, not a copy (see Machine.snapshot). */
-export function captureState(store: Store, instance: ModuleInstance, shareMemory = false): MachineState {
+export function captureState(
+  store: Store,
+  instance: ModuleInstance,
+  shareMemory = false,
+  /** In a group snapshot: the index of a memory among the group's shared memories, or -1. */
+  groupMemory: (m: MemoryInstance) => number = () => -1,
+): MachineState {
   if (store.instances.length !== 1) {
     throw new RestoreError('snapshots cover a store with exactly one module instance');
   }
@@ -130,7 +158,11 @@ export function captureState(store: Store, instance: ModuleInstance, shareMemory
     translatorVersion: TRANSLATOR_VERSION,
     moduleFingerprint: moduleFingerprint(instance.compiled.module.bytes),
     limits: { stackSlots: t.stackWords / 2, maxCallDepth: t.maxCallDepth },
-    memories: store.memories.map((m) => ({ pages: m.pages, max: m.max, data: shareMemory ? m.u8 : m.u8.slice() })),
+    memories: store.memories.map((m) => {
+      const k = groupMemory(m);
+      if (k >= 0) return { pages: m.pages, max: m.max, shared: true, group: k, data: new Uint8Array(0) };
+      return { pages: m.pages, max: m.max, ...(m.shared ? { shared: true } : {}), data: shareMemory ? m.u8 : m.u8.slice() };
+    }),
     tables: store.tables.map((tb) => ({
       elemType: tb.elemType === ValType.FuncRef ? 'funcref' : 'externref',
       size: tb.size,
@@ -155,6 +187,9 @@ export function captureState(store: Store, instance: ModuleInstance, shareMemory
       entryFuncAddr: t.entryFuncAddr,
       frames,
       stack: slotsToPairs(t.s32, LO, t.sp >> 1),
+      ...(t.status === 'waiting'
+        ? { wait: { memory: store.memories.indexOf(t.waitMemory!), address: t.waitAddress, deadline: t.waitDeadline === Infinity ? -1 : t.waitDeadline } }
+        : {}),
     },
   };
 }
@@ -170,7 +205,14 @@ function relativePc(store: Store, funcAddr: number, pc: number): number {
  * first (check-state.ts) and writes nothing until all checks pass, so a bad state leaves
  * no half-restored machine behind.
  */
-export function restoreState(store: Store, instance: ModuleInstance, state: MachineState, adoptMemory = false): void {
+export function restoreState(
+  store: Store,
+  instance: ModuleInstance,
+  state: MachineState,
+  adoptMemory = false,
+  /** Restoring a thread of a ThreadGroup: the group's shared memories (already restored). */
+  groupMemories?: readonly MemoryInstance[],
+): void {
   const fail = (message: string) => new RestoreError(`invalid machine state: ${message}`);
   if (state === null || typeof state !== 'object') throw fail('not an object');
   if (!READABLE_STATE_VERSIONS.includes(state.version)) {
@@ -187,13 +229,14 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   if (limits.stackSlots !== store.thread.stackWords / 2 || limits.maxCallDepth !== store.thread.maxCallDepth) {
     throw fail("'limits' differ from the store's: restore into a store made with the state's limits");
   }
-  checkMachineState(store, instance, state as unknown as Record<string, unknown>);
+  checkMachineState(store, instance, state as unknown as Record<string, unknown>, groupMemories);
   const t = store.thread;
   const th = state.thread;
-  const active = th.status === 'running' || th.status === 'suspended';
+  const active = th.status === 'running' || th.status === 'suspended' || th.status === 'waiting';
 
   // Every check passed: write.
   state.memories.forEach((m, i) => {
+    if (m.group !== undefined) return; // the group's memory, restored once by the group
     const mem = store.memories[i];
     // Adopt a buffer that is exactly the memory (a migration target's, built for this); else copy.
     const whole = m.data.byteOffset === 0 && m.data.buffer instanceof ArrayBuffer && m.data.buffer.byteLength >= m.data.length;
@@ -231,6 +274,12 @@ export function restoreState(store: Store, instance: ModuleInstance, state: Mach
   }
   t.frameTop = th.frames.length;
   pairsToSlots(th.stack, t.s32, LO);
+  if (th.wait !== undefined) {
+    // Queued on its memory by the group, in the order of the group state's queues.
+    t.waitMemory = store.memories[th.wait.memory];
+    t.waitAddress = th.wait.address;
+    t.waitDeadline = th.wait.deadline < 0 ? Infinity : th.wait.deadline;
+  }
 }
 
 /** Segments hold constant data derived from the module: recompute the ones not dropped. */

@@ -19,10 +19,17 @@
 import { DeadlockError, WasmError } from '../errors';
 import type { Machine, StepResult } from '../machine';
 import type { Thread } from '../execution/thread';
+import type { ExternHandle } from '../execution/store';
+import { GroupState, ThreadSource, captureGroup, restoreGroup } from './group-state';
 
 export interface ThreadGroupOptions {
   /** Instructions a thread runs per turn before the next one runs (default DEFAULT_QUANTUM). */
   quantum?: number;
+  /**
+   * step() returns as soon as a thread's invocation finishes (`exited`: its id), so that a
+   * caller can end the group when its main thread returns (wasi-threads: the process exits).
+   */
+  stopOnExit?: boolean;
 }
 
 export const DEFAULT_QUANTUM = 10_000;
@@ -45,6 +52,8 @@ export interface GroupStepResult {
   /** A thread hit its breakpoint (Machine.breakOnEntry): `thread` is its id. */
   breakpoint?: boolean;
   thread?: number;
+  /** With the option stopOnExit: the thread whose invocation just finished. */
+  exited?: number;
 }
 
 interface Entry extends GroupThread {
@@ -54,6 +63,7 @@ interface Entry extends GroupThread {
 
 export class ThreadGroup {
   readonly quantum: number;
+  readonly stopOnExit: boolean;
   private readonly entries: Entry[] = [];
   /** Virtual time in ns: one per instruction run by any thread, plus the jumps to timeouts. */
   clock = 0;
@@ -66,6 +76,41 @@ export class ThreadGroup {
     if (!Number.isInteger(q) || q < 1 || q > 1 << 30) throw new WasmError(`quantum must be an integer from 1 to ${1 << 30}, got ${String(q)}`);
     this.quantum = q;
     this.turnLeft = q;
+    this.stopOnExit = options.stopOnExit === true;
+  }
+
+  /**
+   * The whole group as plain data, between steps: every thread's state, the shared memories
+   * once, the wait queues in order and the scheduler's position (README, "Threads").
+   */
+  snapshot(): GroupState {
+    return captureGroup({ ...this.schedule(), machines: this.entries.map((e) => e.machine) });
+  }
+
+  /**
+   * Rebuilds a group from snapshot() data. `provide(id, memories)` gives thread `id`'s module
+   * bytes and imports, linked to the restored shared memories (`memories[k]` is the state's
+   * memory k). Checks everything first (RestoreError); the group continues as the original.
+   */
+  static restore(state: GroupState, provide: (id: number, memories: ExternHandle[]) => ThreadSource, options: Omit<ThreadGroupOptions, 'quantum'> = {}): ThreadGroup {
+    const parts = restoreGroup(state, provide);
+    const g = new ThreadGroup({ ...options, quantum: parts.quantum });
+    for (const m of parts.machines) g.add(m);
+    g.clock = parts.clock;
+    g.cursor = parts.cursor;
+    g.turnLeft = parts.turnLeft;
+    return g;
+  }
+
+  private schedule(): { quantum: number; clock: number; cursor: number; turnLeft: number } {
+    return { quantum: this.quantum, clock: this.clock, cursor: this.cursor, turnLeft: this.turnLeft };
+  }
+
+  /** Instructions run by all the threads (each Machine's instructionCount, summed). */
+  get instructionCount(): number {
+    let n = 0;
+    for (const e of this.entries) n += e.machine.instructionCount;
+    return n;
   }
 
   /** The threads, in the order they joined (finished ones included). */
@@ -145,6 +190,7 @@ export class ThreadGroup {
       if (r.done || r.waiting || r.suspended || this.turnLeft <= 0) this.endTurn();
       if (r.breakpoint) return { done: false, breakpoint: true, thread: e.id };
       this.expire();
+      if (r.done && this.stopOnExit) return { done: !this.entries.some((x) => isLive(x.machine.thread)), exited: e.id };
     }
     return { done: !this.entries.some((e) => isLive(e.machine.thread)) };
   }

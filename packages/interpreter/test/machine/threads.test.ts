@@ -2,7 +2,7 @@
  * The threads proposal: shared memories, atomics, memory.atomic.wait/notify, and ThreadGroup
  * (several Machines on one shared memory, interleaved deterministically).
  */
-import { DeadlockError, LinkError, Machine, Store, ThreadGroup, Trap, ValidationError, INSTRUCTIONS } from '@mvvm/interpreter';
+import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, ThreadGroup, Trap, ValidationError, INSTRUCTIONS } from '@mvvm/interpreter';
 import { WABT_FEATURES, assemble, loadWabt } from '../helpers/wat';
 
 async function watT(text: string): Promise<Uint8Array> {
@@ -140,6 +140,11 @@ const WORKER = `(module
           (local.set $r (memory.atomic.wait32 (i32.const 32) (i32.const 0) (i64.const -1)))
           (br $again))))
     (local.get $r))
+  ;; spin n times, then set [32] to v and wake every waiter; returns the count woken
+  (func (export "later") (param $n i32) (param $v i32) (result i32)
+    (loop $spin (br_if $spin (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32.atomic.store (i32.const 32) (local.get $v))
+    (memory.atomic.notify (i32.const 32) (i32.const -1)))
   ;; set [32] to v and notify n waiters; returns the count woken
   (func (export "signal") (param $v i32) (param $n i32) (result i32)
     (i32.atomic.store (i32.const 32) (local.get $v))
@@ -254,5 +259,126 @@ describe('ThreadGroup', () => {
     expect(g.threads[0].error).toBeInstanceOf(Trap);
     expect(g.step().done).toBe(true);
     expect(machines[1].invoke('load', [16])).toEqual([10]);
+  });
+});
+
+describe('ThreadGroup snapshots', () => {
+  /** Counters, waiters (one with a timeout) and a late signaller: a run with threads waiting mid-way. */
+  async function scenario(quantum = 5) {
+    const { g, machines, bytes } = await group(5, quantum);
+    g.spawn(machines[0], 'count', [15]);
+    g.spawn(machines[1], 'await');
+    g.spawn(machines[2], 'wait32', [32, 0, 100_000n]);
+    g.spawn(machines[3], 'count', [15]);
+    g.spawn(machines[4], 'later', [60, 7]);
+    return { g, bytes };
+  }
+
+  function outcome(g: ThreadGroup) {
+    return {
+      results: g.threads.map((t) => t.machine.step(0).results),
+      counts: g.threads.map((t) => t.machine.instructionCount),
+      clock: g.clock,
+      memory: Array.from(g.threads[0].machine.memory!.u8.subarray(0, 64)),
+    };
+  }
+
+  function restore(state: GroupState, bytes: Uint8Array): ThreadGroup {
+    return ThreadGroup.restore(structuredClone(state), (_id, memories) => ({ bytes, imports: { env: { memory: memories[0] } } }));
+  }
+
+  test('a snapshot at every 3rd scheduling step, several threads alive and some waiting, restores to the same run', async () => {
+    const reference = await scenario();
+    const states: GroupState[] = [];
+    let sawWaiting = 0;
+    for (let i = 0; !reference.g.step(7).done; i++) {
+      if (i % 3 === 0) {
+        const state = reference.g.snapshot();
+        if (state.queues[0].length > 0) sawWaiting++;
+        states.push(state);
+      }
+    }
+    const expected = outcome(reference.g);
+    expect(expected.results).toEqual([[], [0], [0], [], [2]]); // both waiters notified (the timed one before its deadline)
+    expect(expected.memory[16]).toBe(30);
+    expect(states.length).toBeGreaterThan(10);
+    expect(sawWaiting).toBeGreaterThan(3);
+    for (const state of states) {
+      const g = restore(state, reference.bytes);
+      expect(g.step().done).toBe(true);
+      expect(outcome(g)).toEqual(expected);
+    }
+  });
+
+  test('a waiting thread stays blocked after a restore until notified; its timeout keeps its deadline', async () => {
+    const { g, machines, bytes } = await group(3, 10);
+    g.spawn(machines[0], 'wait32', [32, 0, -1n]);
+    g.spawn(machines[1], 'wait32', [40, 0, 5000n]);
+    g.spawn(machines[2], 'count', [1000]);
+    g.step(40);
+    const state = g.snapshot();
+    expect(state.threads.map((t) => t.thread.status)).toEqual(['waiting', 'waiting', 'running']);
+    expect(state.threads[1].thread.wait).toEqual({ memory: 0, address: 40, deadline: machines[1].thread.waitDeadline });
+    expect(state.threads[0].memories[0]).toMatchObject({ group: 0, shared: true });
+    expect(state.threads[0].memories[0].data.length).toBe(0); // the memory is in the group state once
+    const r = restore(state, bytes);
+    expect(() => r.step()).toThrow(/deadlock: .*\(thread 0 on address 32\)/); // the timed one timed out; thread 0 stays blocked
+    expect(r.clock).toBeGreaterThanOrEqual(machines[1].thread.waitDeadline);
+    expect(r.threads[1].machine.step(0).results).toEqual([2]);
+    expect(r.status(0)).toBe('waiting');
+    const n = await Machine.instantiate(bytes, { env: { memory: { kind: 'memory', store: r.threads[0].machine.store, addr: 0 } } });
+    r.spawn(n, 'notify', [32, 1]);
+    expect(r.step().done).toBe(true);
+    expect(r.threads[0].machine.step(0).results).toEqual([0]);
+  });
+
+  test('check-state refuses a bad group state with one RestoreError and builds nothing', async () => {
+    const { g, machines, bytes } = await group(3, 10);
+    g.spawn(machines[0], 'wait32', [32, 0, -1n]);
+    g.spawn(machines[1], 'wait32', [32, 0, -1n]);
+    g.spawn(machines[2], 'count', [100]);
+    g.step(40);
+    const good = g.snapshot();
+    expect(good.queues).toEqual([[0, 1]]);
+    const bad = (edit: (s: GroupState) => void) => {
+      const s = structuredClone(good);
+      edit(s);
+      let provided = 0;
+      let err: unknown;
+      try {
+        ThreadGroup.restore(s, (_id, memories) => (provided++, { bytes, imports: { env: { memory: memories[0] } } }));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RestoreError);
+      return { message: (err as Error).message, provided };
+    };
+    expect(bad((s) => (s.queues[0] = [0, 1, 7]))).toEqual({ message: expect.stringMatching(/thread 7, which does not exist/), provided: 0 });
+    expect(bad((s) => (s.queues[0] = [0, 1, 0])).message).toMatch(/queued twice/);
+    expect(bad((s) => (s.queues[0] = [0])).message).toMatch(/thread 1 waits but is in no queue/);
+    expect(bad((s) => (s.queues[0] = [0, 1, 2])).message).toMatch(/thread 2 is queued but not waiting/);
+    expect(bad((s) => (s.queues = [])).message).toMatch(/one queue per memory/);
+    expect(bad((s) => (s.cursor = 3)).message).toMatch(/cursor/);
+    expect(bad((s) => (s.memories[0].data = new Uint8Array(10))).message).toMatch(/data is not 1 pages/);
+    expect(bad((s) => (s.version = 9)).message).toMatch(/version 9/);
+    const misaligned = bad((s) => (s.threads[1].thread.wait!.address = 34));
+    expect(misaligned.message).toMatch(/wait: address 34 is not 4-aligned/);
+    expect(bad((s) => (s.threads[1].thread.wait!.address = 65536)).message).toMatch(/outside the memory/);
+    expect(bad((s) => (s.threads[0].thread.wait!.deadline = NaN)).message).toMatch(/deadline/);
+    expect(bad((s) => delete s.threads[0].thread.wait).message).toMatch(/without a 'wait' record|its wait names no memory/);
+    expect(bad((s) => (s.threads[0].thread.pc -= 3)).message).toMatch(/not just after a memory.atomic.wait|not on an instruction/);
+    expect(bad((s) => (s.threads[2].memories[0].group = 1)).message).toMatch(/group memory 1 is not the memory this thread links/);
+    // A waiting thread's state alone: nothing could wake it.
+    await expect(Machine.restore(bytes, good.threads[0], { env: { memory: sharedMemory() } })).rejects.toThrow(/outside a thread group state/);
+  });
+
+  test('a machine state of version 2 still restores (no shared memory, no waiting)', async () => {
+    const bytes = await watT(`(module (memory 1) ${ATOMICS})`);
+    const m = await Machine.instantiate(bytes);
+    m.invoke('store', [0, 9]);
+    const state = { ...m.snapshot(), version: 2 };
+    delete (state.memories[0] as { shared?: boolean }).shared;
+    const r = await Machine.restore(bytes, state);
+    expect(r.invoke('load', [0])).toEqual([9]);
   });
 });
