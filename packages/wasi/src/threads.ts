@@ -17,8 +17,8 @@
  * 1, 2, ... in the order they were spawned (so nothing beyond the group's state is needed to
  * go on numbering after a restore).
  */
-import { CompiledModule, HostFunction, Imports, Machine, MachineOptions, Store, ThreadGroup, Trap, hostFunction } from '@mvvm/interpreter';
-import type { ExternHandle, Module } from '@mvvm/interpreter';
+import { CompiledModule, HostFunction, Imports, Machine, MachineOptions, RestoreError, Store, ThreadGroup, Trap, hostFunction } from '@mvvm/interpreter';
+import type { ExternHandle, GroupState, Module } from '@mvvm/interpreter';
 import { Errno } from './constants';
 import { WasiExit } from './errors';
 import type { WASI } from './wasi';
@@ -53,7 +53,8 @@ export function isThreaded(module: Module): boolean {
 }
 
 export class WasiThreads {
-  readonly group: ThreadGroup;
+  /** Set by start() or restore(). */
+  group!: ThreadGroup;
   private memory: ExternHandle | null = null;
   private readonly maxThreads: number;
   /** How the program ended, once it did. */
@@ -63,9 +64,7 @@ export class WasiThreads {
     readonly wasi: WASI,
     readonly compiled: CompiledModule,
     private readonly options: ThreadsOptions,
-    group: ThreadGroup,
   ) {
-    this.group = group;
     this.maxThreads = Math.min(options.maxThreads ?? MAX_THREADS, MAX_THREADS);
   }
 
@@ -73,10 +72,36 @@ export class WasiThreads {
   static async start(compiled: CompiledModule, wasi: WASI, options: ThreadsOptions = {}): Promise<WasiThreads> {
     const mem = sharedMemoryImport(compiled.module);
     if (mem === null) throw new TypeError('not a wasi-threads module: it imports no shared memory');
-    const p = new WasiThreads(wasi, compiled, options, new ThreadGroup({ quantum: options.quantum }));
+    const p = new WasiThreads(wasi, compiled, options);
+    p.group = new ThreadGroup({ quantum: options.quantum, stopOnExit: true });
     p.memory = new Store().createMemory(mem.min, mem.max, true);
     const main = await Machine.instantiate(compiled, p.imports(), p.machineOptions());
     p.group.spawn(main, '_start', []);
+    return p;
+  }
+
+  /**
+   * Rebuilds a program from `snapshot()` data, its WASI instance already restored. The state
+   * is untrusted: ThreadGroup.restore checks every thread, the shared memory and the wait
+   * queues and builds nothing on error (RestoreError); the quantum is the state's.
+   */
+  static restore(bytes: Uint8Array, state: GroupState, wasi: WASI, options: ThreadsOptions = {}): WasiThreads {
+    const compiled = Machine.compile(bytes, { deterministic: options.deterministic });
+    const mem = sharedMemoryImport(compiled.module);
+    if (mem === null) throw new RestoreError('the module imports no shared memory: it is not the wasi-threads program of this state');
+    const p = new WasiThreads(wasi, compiled, options);
+    if (state !== null && typeof state === 'object' && Array.isArray(state.threads) && state.threads.length > p.maxThreads) {
+      throw new RestoreError(`invalid group state: ${state.threads.length} threads, at most ${p.maxThreads}`);
+    }
+    p.group = ThreadGroup.restore(
+      state,
+      (_id, memories) => {
+        if (memories.length !== 1) throw new RestoreError(`invalid group state: ${memories.length} shared memories, a wasi-threads program has one`);
+        p.memory = memories[0];
+        return { bytes, imports: p.imports(), options: p.machineOptions() };
+      },
+      { stopOnExit: true },
+    );
     return p;
   }
 
@@ -142,7 +167,7 @@ export class WasiThreads {
       const thread = this.group.threads.findIndex((t) => t.error === e);
       return this.end({ trap: e, thread });
     }
-    if (this.group.status(0) === 'done' || r.done) return this.end({ exitCode: 0 });
+    if (r.exited === 0 || this.group.status(0) === 'done' || r.done) return this.end({ exitCode: 0 });
     return { outcome: null, until: r.suspended ? r.until : undefined };
   }
 
@@ -163,5 +188,10 @@ export class WasiThreads {
       if (until) await until;
       else await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  /** Every thread, the shared memory once and the wait queues (ThreadGroup.snapshot). */
+  snapshot(): GroupState {
+    return this.group.snapshot();
   }
 }
