@@ -135,6 +135,9 @@ export class WasiThreads {
       if (e instanceof WasiExit) throw e;
       return -Errno.AGAIN; // e.g. a start function that traps
     }
+    // A thread's count starts at wasi_thread_start: its start function ran inside this call,
+    // so that the group's step(n) runs exactly n instructions (a checkpoint at -c N is exact).
+    machine.thread.instructionCount = 0;
     const id = this.group.spawn(machine, 'wasi_thread_start', [tid, arg]);
     if (id !== tid) throw new Error(`thread-spawn: the group gave id ${id} for tid ${tid}`);
     return tid;
