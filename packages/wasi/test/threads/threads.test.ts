@@ -1,6 +1,7 @@
-import { Machine } from '@mvvm/interpreter';
+import { Machine, Trap } from '@mvvm/interpreter';
+import { WABT_FEATURES, assemble, loadWabt } from '../../../interpreter/test/helpers/wat';
 import { WASI, WasiThreads, isThreaded } from '../../src';
-import { THREAD_CASES, ThreadCase, mutexCounter, parallelSum, prodCons, runV8Threads, threadProgram } from './programs';
+import { THREAD_CASES, ThreadCase, mutexCounter, parallelSum, prodCons, runV8Threads, threadProgram, threadsWat } from './programs';
 
 async function runOurs(c: ThreadCase, quantum?: number): Promise<{ stdout: string; code: number; threads: number; program: WasiThreads }> {
   const wasi = new WASI({ args: [c.name, ...c.args] });
@@ -50,5 +51,51 @@ describe('wasi-threads programs on the interpreter (a ThreadGroup)', () => {
 
   test('isThreaded tells wasi-threads modules from others', () => {
     expect(isThreaded(Machine.compile(threadProgram('parallel_sum')).module)).toBe(true);
+  });
+});
+
+describe('the end of a threaded program, and thread-spawn', () => {
+  async function program(start: string, maxThreads?: number): Promise<WasiThreads> {
+    const bytes = assemble(await loadWabt(), threadsWat(start), { ...WABT_FEATURES, threads: true });
+    return WasiThreads.start(Machine.compile(bytes), new WASI(), { quantum: 50, maxThreads });
+  }
+  const word = (p: WasiThreads, at: number) => new DataView(p.main.memory!.buffer).getInt32(at, true);
+
+  test('proc_exit in a spawned thread ends every thread with its code', async () => {
+    const p = await program('(drop (call $spawn (i32.const 2))) (call $wait) (call $exit (i32.const 0))');
+    expect(await p.run()).toBe(7);
+    expect(p.outcome).toEqual({ exitCode: 7 });
+    expect(p.group.status(0)).toBe('waiting'); // main never went on
+    expect(p.wasi.exitCode).toBe(7);
+  });
+
+  test('a trap in a spawned thread ends the program with that trap, naming the thread', async () => {
+    const p = await program('(drop (call $spawn (i32.const 1))) (call $wait)');
+    await expect(p.run()).rejects.toThrow(new Trap('unreachable'));
+    expect(p.outcome).toMatchObject({ thread: 1 });
+  });
+
+  test('_start returning ends the program although another thread still runs', async () => {
+    const p = await program('(drop (call $spawn (i32.const 3)))');
+    expect(await p.run()).toBe(0);
+    expect(p.group.status(1)).toBe('running'); // the spinning thread was left, not waited for
+  });
+
+  test('a spawned thread spawns another; tids are 1, 2, ... in spawn order', async () => {
+    const p = await program('(drop (call $spawn (i32.const 4))) (call $wait) (call $exit (i32.const 0))');
+    expect(await p.run()).toBe(0);
+    expect(p.group.threads).toHaveLength(3);
+    expect([word(p, 20), word(p, 24)]).toEqual([1, 2]);
+  });
+
+  test('thread-spawn beyond the thread limit returns -EAGAIN', async () => {
+    const p = await program(
+      `(loop $more (local.set $r (call $spawn (i32.const 6))) (br_if $more (i32.gt_s (local.get $r) (i32.const 0))))
+       (i32.store (i32.const 4) (local.get $r)) (call $exit (i32.const 3))`,
+      4,
+    );
+    expect(await p.run()).toBe(3);
+    expect(word(p, 4)).toBe(-6);
+    expect(p.group.threads).toHaveLength(4);
   });
 });
