@@ -25,14 +25,20 @@ import { crc32 } from './checksum';
 import { CorruptSnapshotError, NotASnapshotError, SnapshotVersionError, TruncatedSnapshotError } from './errors';
 
 export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x56, 0x56, 0x4d, 0x0d, 0x0a, 0x1a);
-/** The version this runtime writes. */
+/** The version this runtime writes (for a single machine; a thread group is GROUP_FORMAT_VERSION). */
 export const FORMAT_VERSION = 2;
+/**
+ * The version of a snapshot of a thread group (wasi-threads): version 2's layout, the body
+ * with a `group` part (schema.ts). A runtime that reads only up to 2 refuses it, rather than
+ * restoring one thread of several.
+ */
+export const GROUP_FORMAT_VERSION = 3;
 /**
  * The versions it reads. 1: the body is one CBOR document with every stored page in it, the
  * header's body hash is the SHA-256 of the body as stored. 2: see `src/layout.ts` (CBOR part,
  * then the pages raw, each with a checksum in the CBOR part).
  */
-export const READ_VERSIONS: readonly number[] = [1, 2];
+export const READ_VERSIONS: readonly number[] = [1, 2, 3];
 export const FLAG_COMPRESSED = 1;
 export const FLAG_INCREMENTAL = 2;
 const KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_INCREMENTAL;

@@ -8,7 +8,7 @@ import { GatewayClientOptions, MigrationResult, ReceivedProgram, TlsFiles, check
 import { parseCount, Preopen } from '../args';
 import { Outcome, drive } from '../drive';
 import { Reporter, formatBytes, reporter } from '../report';
-import { Launch, Session, resume, start, writeSnapshot } from '../session';
+import { Launch, Session, resume, singleThreaded, start, writeSnapshot } from '../session';
 import { Trigger, atCount } from '../triggers';
 
 /** Flags shared by every command that talks to another host. */
@@ -58,6 +58,7 @@ type Moved = { kind: 'stay' } | { kind: 'exit'; code: number };
  * left (or ended) and this process ends with `code`.
  */
 async function moveSession(s: Session, to: string, f: MigrateFlags, report: Reporter, follow: ReceivedProgram['follow'] | 'terminal' | null, keepRunning = true): Promise<Moved> {
+  singleThreaded(s, 'live migration');
   const token = loadToken(f.tokenFile);
   const address = parseAddress(to);
   checkInsecure(token, address.host, f.insecure, `--migrate-to ${to}`);

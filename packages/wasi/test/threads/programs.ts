@@ -109,3 +109,29 @@ export const THREAD_CASES: ThreadCase[] = [
   prodCons(2, 3, 3000, 8),
   prodCons(3, 2, 500, 1),
 ];
+
+/**
+ * A small wasi-threads module in text: `wasi_thread_start(tid, arg)` records its tid at
+ * 16 + 4 * tid and then, by `arg`: 1 traps, 2 calls proc_exit(7), 3 spins forever, 4 spawns a
+ * thread with arg 5, 5 sets the word at 0 and notifies it, anything else returns. `_start`
+ * runs `start` (WAT instructions; `$wait` waits until the word at 0 is set).
+ */
+export function threadsWat(start: string): string {
+  return `(module
+  (import "env" "memory" (memory 1 1 shared))
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+    (i32.atomic.store (i32.add (i32.const 16) (i32.mul (local.get $tid) (i32.const 4))) (local.get $tid))
+    (if (i32.eq (local.get $arg) (i32.const 1)) (then unreachable))
+    (if (i32.eq (local.get $arg) (i32.const 2)) (then (call $exit (i32.const 7))))
+    (if (i32.eq (local.get $arg) (i32.const 3)) (then (loop $l (br $l))))
+    (if (i32.eq (local.get $arg) (i32.const 4)) (then (drop (call $spawn (i32.const 5)))))
+    (if (i32.eq (local.get $arg) (i32.const 5)) (then
+      (i32.atomic.store (i32.const 0) (i32.const 1))
+      (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))))
+  (func $wait
+    (loop $w (if (i32.eqz (i32.atomic.load (i32.const 0))) (then
+      (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))) (br $w)))))
+  (func (export "_start") (local $r i32) ${start}))`;
+}
