@@ -91,7 +91,7 @@ export function decodeHeader(bytes: Uint8Array): { header: Header; length: numbe
   // The version is read before anything else: another version may lay out the rest differently.
   const formatVersion = dv.getUint16(8, true);
   if (!READ_VERSIONS.includes(formatVersion)) {
-    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads versions ${READ_VERSIONS.join(' and ')}`);
+    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads versions ${READ_VERSIONS.slice(0, -1).join(', ')} and ${READ_VERSIONS[READ_VERSIONS.length - 1]}`);
   }
   if (bytes.length < FIXED) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes, the header alone needs ${FIXED + 4}`);
   const producerLength = bytes[124];
