@@ -95,10 +95,13 @@ export class WasiThreads {
    * queues and builds nothing on error (RestoreError); the quantum is the state's.
    */
   static restore(bytes: Uint8Array, state: GroupState, wasi: WASI, options: ThreadsOptions = {}): WasiThreads {
-    const compiled = Machine.compile(bytes, { deterministic: options.deterministic });
+    // The NaN mode is the state's unless the options say otherwise: threads spawned after the restore get it too.
+    const first = (state as { threads?: unknown } | null)?.threads;
+    const deterministic = options.deterministic ?? (Array.isArray(first) && (first[0] as { deterministic?: unknown } | undefined)?.deterministic === true);
+    const compiled = Machine.compile(bytes, { deterministic });
     const mem = sharedMemoryImport(compiled.module);
     if (mem === null) throw new RestoreError('the module imports no shared memory: it is not the wasi-threads program of this state');
-    const p = new WasiThreads(wasi, compiled, options);
+    const p = new WasiThreads(wasi, compiled, { ...options, deterministic });
     if (state !== null && typeof state === 'object' && Array.isArray(state.threads)) {
       if (state.threads.length > p.maxThreads) throw new RestoreError(`invalid group state: ${state.threads.length} threads, at most ${p.maxThreads}`);
       // Every thread's stack is allocated at its state's limits: bound them together before any is.

@@ -140,3 +140,16 @@ test('a damaged group state is refused with a RestoreError and nothing runs', as
   expect(bad((g) => (g.cursor = g.threads.length))).toThrow(RestoreError);
   expect(() => WasiThreads.restore(threadProgram('mutex_counter'), structuredClone(good.group), WASI.restore(good.wasi))).toThrow(RestoreError);
 });
+
+test('a restored program keeps the NaN mode of its state, also in threads spawned after the restore', async () => {
+  const c = prodCons(2, 2, 20, 1);
+  const wasi = new WASI({ args: [c.name, ...c.args] });
+  const bytes = threadProgram(c.name);
+  const program = await WasiThreads.start(Machine.compile(bytes, { deterministic: true }), wasi, { deterministic: true });
+  program.step(300); // before the threads are spawned
+  expect(program.group.threads).toHaveLength(1);
+  const r = restored(c, { group: program.snapshot(), wasi: wasi.state() });
+  expect(await r.program.run()).toBe(0);
+  expect(r.program.group.threads.length).toBe(5);
+  for (const t of r.program.group.threads) expect(t.machine.instance.compiled.code.deterministic).toBe(true);
+});
