@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WABT_FEATURES, assemble, loadWabt } from '../../interpreter/test/helpers/wat';
 import { mvvm, workdir } from './cli-harness';
+import { killAll, serve, spawnMvvm } from './migrate-harness';
 import { mutexCounter, prodCons, runV8Threads, threadProgramPath, threadsWat } from '../../wasi/test/threads/programs';
 
 const cases = [prodCons(2, 3, 400, 2), mutexCounter(3, 300, 'futex')];
@@ -59,6 +60,30 @@ describe.each(cases.map((c) => [`${c.name} ${c.args.join(' ')}`, c] as const))('
     expect(r.code).toBe(0);
     expect(c.expected.endsWith(r.stdout.toString())).toBe(true);
     expect(r.stdout.toString()).toContain('ok\n');
+  });
+});
+
+describe('live migration of a wasi-threads program (mvvm serve, run --migrate-to)', () => {
+  afterEach(killAll);
+
+  test.each([
+    [0.3, []],
+    [0.6, ['--no-precopy']],
+  ])('moved after %f of its run %j: all threads and the shared memory go, the output of an uninterrupted run', async (fraction, flags) => {
+    const c = prodCons(2, 3, 6000, 8); // long enough (2.2 M instructions) that it does not end during the pre-copy
+    const wasm = threadProgramPath(c.name);
+    const dir = workdir();
+    const never = mvvm(['checkpoint', '-c', '1000000000000', '-o', 'never.mvvm', '-t', wasm, '--', ...c.args], dir);
+    const total = Number(/ended after (\d+) instructions/.exec(never.stderr.toString())![1]);
+    const target = await serve(['--insecure', '--once'], dir);
+    const at = Math.floor(total * fraction);
+    const source = spawnMvvm(['run', '--insecure', '--migrate-to', `127.0.0.1:${target.port}`, '--after', String(at), ...flags, '--follow', '-v', wasm, ...c.args], dir);
+    const s = await source.done;
+    expect(s.stderr.toString()).toMatch(/migrated to 127\.0\.0\.1:\d+: [01] rounds/);
+    expect(s.stdout.toString()).toBe(c.expected);
+    expect(s.code).toBe(0);
+    const t = await target.done;
+    expect(t.stderr.toString()).toMatch(/received prod_cons.wasm .* ended with exit code 0/s);
   });
 });
 
