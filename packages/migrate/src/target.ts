@@ -54,6 +54,8 @@ export interface ReceivedProgram {
 }
 
 export interface ReceiveOptions {
+  /** Accept wasi-threads programs (a thread group; default true). A host that runs single machines (the scheduler) says false: they are refused before Ready. */
+  threads?: boolean;
   /** The shared secret; null only for --insecure on loopback (checked by the server). */
   token: Uint8Array | null;
   /** Guest preopen name -> host directory on this host (the target's own --dir grants). */
@@ -202,6 +204,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
 
     // Validate and build everything, as a snapshot restore does, before saying Ready.
     const decoded = await decodeSnapshot(stateBytes, { bounds });
+    if (decoded.group && o.threads === false) throw new RefusedError('this target takes single-threaded programs only, not a wasi-threads program');
     if (!sameBytes(decoded.header.moduleHash, fromHex(offer.moduleHash))) throw new RefusedError('the state belongs to another module than the one offered');
     if (decoded.machine.memories.length !== declared.length) throw new RefusedError('the state has another memory count than the module');
     const memories = decoded.machine.memories.map((sm) => {
