@@ -9,7 +9,7 @@ export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
 export { ThreadGroup, DEFAULT_QUANTUM } from './threads/thread-group';
 export type { ThreadGroupOptions, GroupThread, GroupStepResult } from './threads/thread-group';
-export { GROUP_STATE_VERSION, MAX_GROUP_THREADS, MAX_GROUP_MEMORIES } from './threads/group-state';
+export { GROUP_STATE_VERSION, MAX_GROUP_THREADS, MAX_GROUP_MEMORIES, MAX_GROUP_STACK_SLOTS } from './state/check-state';
 export type { GroupState, ThreadSource } from './threads/group-state';
 export type { ExternHandle } from './execution/store';
 export { HostFunction, Suspend, MemoryInstance, TableInstance, PAGE_SIZE } from './execution/runtime';

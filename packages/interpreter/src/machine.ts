@@ -284,6 +284,20 @@ export class Machine {
     this.beginAddr(this.exportedFunction(name), args);
   }
 
+  /** As begin, with every argument as exact bits (NaN payloads kept). */
+  beginExact(name: string, args: ExactValue[]): void {
+    const addr = this.exportedFunction(name);
+    const f = this.store.functions[addr];
+    this.beginWith(addr, (words, at, i) => exactToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
+  }
+
+  /** The results of the finished invocation (status 'done') as exact bits. */
+  resultsExact(): ExactValue[] {
+    const t = this.store.thread;
+    if (t.status !== 'done') throw new WasmError(`no results: the machine is ${t.status}`);
+    return this.readResults(this.store.functions[t.entryFuncAddr], (words, at, type) => slotToExact(this.store, words, at, type));
+  }
+
   private beginAddr(addr: number, args: unknown[]): void {
     const f = this.store.functions[addr];
     this.beginWith(addr, (words, at, i) => jsToSlot(this.store, words, at, f.type.params[i], args[i]), args.length);
@@ -291,7 +305,7 @@ export class Machine {
 
   private beginWith(addr: number, writeArg: ArgWriter, argCount: number): void {
     const t = this.store.thread;
-    if (t.status === 'running' || t.status === 'suspended') {
+    if (t.status === 'running' || t.status === 'suspended' || t.status === 'waiting') {
       throw new WasmError('the machine is already running an invocation: finish it first (from a host function, use invoke())');
     }
     t.reset();

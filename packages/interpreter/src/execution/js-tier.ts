@@ -51,6 +51,41 @@ export type JitFunction = (
 ) => number;
 
 /**
+ * A compiled function's entry for calls from compiled code: the arguments are JavaScript
+ * parameters (an f64 one double, any other two words), the result the return value (an
+ * f64 a double, any other its low word with the high word in `k.hi`; several results are
+ * written to the frame). `k.left` is the budget left afterwards, or -1 - left when the
+ * callee stopped (budget, a call it hands to the run loop, a trap...): then it wrote its
+ * frame and the registers to continue with, and each caller writes its own frame too.
+ */
+export type JitCall = (k: JitShared, fp: number, left: number, frameTop: number, depth: number, ...args: number[]) => number;
+
+/** What compiled code calling compiled code shares: the run loop's registers and limits, set on each entry. */
+export interface JitShared {
+  s32: Int32Array; f64: Float64Array; dv: DataView; memSize: number; dirty: Uint8Array; g32: Int32Array; gw: Int32Array;
+  io: Int32Array; inst: ModuleInstance; functions: FunctionInstance[]; t: Thread;
+  /** maxCallDepth * FRAME_WORDS, the thread's stack words, its breakpoint function (-1 none). */
+  mf: number; sw: number; brk: number;
+  left: number; hi: number;
+}
+
+/** The thread's JitShared with the run loop's current registers (an entry into compiled code). */
+function shared(
+  t: Thread, s32: Int32Array, f64: Float64Array, dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array,
+  io: Int32Array, inst: ModuleInstance, functions: FunctionInstance[],
+): JitShared {
+  let k = t.jitShared as JitShared | null;
+  if (k === null) {
+    k = { s32, f64, dv, memSize, dirty, g32, gw, io, inst, functions, t, mf: 0, sw: 0, brk: -1, left: 0, hi: 0 };
+    t.jitShared = k;
+  }
+  k.s32 = s32; k.f64 = f64; k.dv = dv; k.memSize = memSize; k.dirty = dirty; k.g32 = g32; k.gw = gw;
+  k.io = io; k.inst = inst; k.functions = functions;
+  k.mf = t.maxCallDepth * 3; k.sw = t.stackWords; k.brk = t.breakAddr;
+  return k;
+}
+
+/**
  * Compiled code calls compiled code on the JavaScript stack while the callers' frames weigh
  * less than this (a frame weighs 64 + 2 per stack word its variables hold), then hands the
  * call to the run loop, which starts over from an empty JavaScript stack: the call depth
@@ -61,6 +96,9 @@ const MAX_JS_WEIGHT = 12000;
 
 /** What the tier needs to know besides the code: callee types for stack heights after calls. */
 export interface JitContext {
+  numImports: number;
+  /** The module's defined functions (index = function index - numImports). */
+  functions: readonly CompiledFunction[];
   funcType(funcIndex: number): FuncType;
   type(typeIndex: number): FuncType;
   globalType(globalIndex: number): ValType;
@@ -167,8 +205,27 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   };
   const heightOf = (ty: string): number => NL + 2 * ty.length;
   const seg = (p: number): number => segmentLengths[entry + p];
-  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};n-=${seg(p)};break main;}`;
-  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};n+=${seg(p)};`;
+  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};left+=${seg(p)};break main;}`;
+  const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};`;
+  // Memory accesses: the DataView's own bounds check is wasm's (it throws a RangeError
+  // before reading or writing anything when the access does not fit in the memory), so
+  // an access only names itself (Q, an index into FX/FE/FN) and the catch exits there, as
+  // exitMid would: the interpreter then re-executes the access and traps.
+  const faults = new Map<number, number>();
+  const faultX: number[] = [];
+  const faultE: number[] = [];
+  const faultN: number[] = [];
+  const fault = (p: number): number => {
+    let q = faults.get(p);
+    if (q === undefined) {
+      faults.set(p, (q = faults.size));
+      faultX.push(p);
+      faultE.push(sig(types[p]!));
+      faultN.push(seg(p));
+    }
+    return q;
+  };
+  const caught = 'catch(e){if(Q<0||!(e instanceof RangeError))throw e;X=FX[Q];E=FE[Q];left+=FN[Q];}';
   const jump = (p: number): string => `${enter(p)}B=${ids.get(p)};continue main;`;
   const mv = (from: number, to: number, f64: boolean): string => (f64 ? `d${to}=d${from};` : `a${to}=a${from};b${to}=b${from};`);
   const moves = (ty: string, from: number, to: number, keep: number): string => {
@@ -190,6 +247,10 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
   };
   let maxH = NL;
+  // Which entry the code is for: `jit` (the run loop's: returns hand back to it) or `fast`
+  // (compiled callers': returns return). `self` is the function's store address.
+  let fastMode = false;
+  const selfOf = (): string => (fastMode ? `inst.funcAddrs[${cf.funcIndex}]` : 'self');
   /**
    * The JavaScript of the (reachable) instruction at p; `jump(q)` is how a branch to q
    * continues there once the budget for q's segment was taken.
@@ -218,22 +279,25 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     }
     if (op >= 0x28 && op <= 0x35) {
       const n = [4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4][op - 0x28];
-      body += `x=(a${t}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      body += `Q=${fault(p)};x=(a${t}>>>0)+${code[pc + 1] >>> 0};`;
       const get = ['getInt32', '', 'getInt32', '', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getInt32'][op - 0x28];
       const le = n > 1 ? ',true' : '';
       if (op === 0x2b) body += `d${t}=dv.getFloat64(x,true);`;
-      else if (op === 0x29) body += `a${t}=dv.getInt32(x,true);b${t}=dv.getInt32(x+4,true);`;
+      else if (op === 0x29) body += `z=dv.getInt32(x+4,true);a${t}=dv.getInt32(x,true);b${t}=z;`; // the high word first: a fault changes nothing
       else if (op <= 0x2f) body += `a${t}=dv.${get}(x${le});`;
       else body += `a${t}=dv.${get}(x${le});b${t}=${op & 1 ? '0' : `a${t}>>31`};`;
       return body;
     }
     if (op >= 0x36 && op <= 0x3e) {
       const n = [4, 8, 4, 8, 1, 2, 1, 2, 4][op - 0x36];
-      body += `x=(a${s}>>>0)+${code[pc + 1] >>> 0};if(x+${n}>memSize)${exit}`;
+      body += `Q=${fault(p)};x=(a${s}>>>0)+${code[pc + 1] >>> 0};`;
       if (op === 0x39) body += `dv.setFloat64(x,d${t},true);`;
-      else if (n === 8) body += `dv.setInt32(x,a${t},true);dv.setInt32(x+4,b${t},true);`;
+      else if (n === 8) body += `dv.setInt32(x+4,b${t},true);dv.setInt32(x,a${t},true);`; // the high word first: a fault writes nothing
       else body += `dv.${n === 4 ? 'setInt32' : n === 2 ? 'setInt16' : 'setInt8'}(x,a${t}${n > 1 ? ',true' : ''});`;
-      body += n === 1 ? 'dirty[x>>>16]=1;' : `dirty[x>>>16]=1;dirty[(x+${n - 1})>>>16]=1;`;
+      // Dirty pages: `lp` is the last page this invocation marked (nothing clears the marks
+      // while compiled code runs), so a loop storing into one page marks it once.
+      body += 'g=x>>>16;if(g!==lp){dirty[g]=1;lp=g;}';
+      if (n > 1) body += `g=(x+${n - 1})>>>16;if(g!==lp){dirty[g]=1;lp=g;}`;
       return body;
     }
     if (RARE_BINARY.has(op)) {
@@ -279,28 +343,37 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         return body;
       }
       case Op.Return: {
-        // Called by compiled code: the results go to fp and the caller takes them from there.
+        // The run loop's entry hands the return to it; a compiled caller's returns the result.
+        if (!fastMode) return body + exit;
         const r = cf.numResults;
-        let out = '';
-        for (let i = 0; i < r; i++) out += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
-        body += `if(depth>0){${out}io[5]=1;return n;}${exit}`;
+        if (r === 1) body += ty[ty.length - 1] === 'd' ? `k.left=left;return d${t};` : `k.left=left;k.hi=b${t};return a${t};`;
+        else {
+          for (let i = 0; i < r; i++) body += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
+          body += 'k.left=left;return 0;';
+        }
         return body;
       }
       case Op.Call: {
-        const callee = ctx.funcType(code[pc + 1]);
+        // A function of this module compiled by the tier is called directly (its `fast`
+        // entry); anything else — an import, a function not compiled (yet), a breakpoint on
+        // it, the call-depth limit, a deep JavaScript stack — the run loop calls.
+        const idx = code[pc + 1];
+        if (idx < ctx.numImports) return body + exit;
+        const callee = ctx.funcType(idx);
         const P = callee.params.length;
         const R = callee.results.length;
         const at = h - 2 * P; // the callee's fp, from ours
         const rest = ty.slice(0, ty.length - P);
         let args = '';
-        for (let i = 0; i < P; i++) args += slot(at + 2 * i, ty[ty.length - P + i] === 'd', false);
+        for (let i = 0; i < P; i++) args += ty[ty.length - P + i] === 'd' ? `,d${at + 2 * i}` : `,a${at + 2 * i},b${at + 2 * i}`;
         let results = '';
-        for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
+        if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : `a${at}=r;b${at}=k.hi;`;
+        else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
         body +=
-          `x=inst.funcAddrs[${code[pc + 1]}];fn=functions[x];cc=fn.compiled;` +
-          `if(cc===null||fn.instance!==inst||cc.jit===null||x===t.breakAddr||depth>=${MAX_JS_WEIGHT}||frameTop>=t.maxCallDepth*3||fp+${at}+cc.frameWords>=t.stackWords)${exit}` +
-          `${args}y=cc.jit(s32,f64,fp+${at},0,fp+${at}+2*cc.numLocals,left,dv,memSize,dirty,g32,gw,io,frameTop+3,depth+WEIGHT,x,inst,functions,t);` +
-          `n+=y;left-=y;if(io[5]!==1){t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;X=-1;E=${sig(rest)};break main;}` +
+          `cc=C[${idx - ctx.numImports}];` +
+          `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===inst.funcAddrs[${idx}]))${exit}` +
+          `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,depth+WEIGHT${args});left=k.left;` +
+          `if(left<0){left=-1-left;t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=${selfOf()};X=-1;E=${sig(rest)};break main;}` +
           `${results}${enter(next)}`;
         return body;
       }
@@ -344,10 +417,15 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         body += `a${s}=c${op <= 0x54 ? '<' : op <= 0x56 ? '>' : op <= 0x58 ? '<=' : '>='}0?1:0;`;
         return body;
       }
-      case 0x7c: body += `x=(a${s}>>>0)+(a${t}>>>0);b${s}=(b${s}+b${t}+(x>4294967295?1:0))|0;a${s}=x|0;`; return body;
-      case 0x7d: body += `x=(a${s}>>>0)-(a${t}>>>0);b${s}=(b${s}-b${t}-(x<0?1:0))|0;a${s}=x|0;`; return body;
-      case 0x7e: // i64.mul, as i64.ts's i64Mul
-        body += `x=a${s};a${s}=Math.imul(x,a${t});b${s}=(mulHighU32(x,a${t})+Math.imul(x,b${t})+Math.imul(b${s},a${t}))|0;`;
+      // i64 add, sub and mul in int32 arithmetic only (no doubles: V8 keeps it in registers
+      // as 32-bit words), the carries from unsigned comparisons
+      case 0x7c: body += `u=(a${s}+a${t})|0;b${s}=(b${s}+b${t}+((u>>>0)<(a${s}>>>0)?1:0))|0;a${s}=u;`; return body;
+      case 0x7d: body += `u=(a${s}-a${t})|0;b${s}=(b${s}-b${t}-((a${s}>>>0)<(a${t}>>>0)?1:0))|0;a${s}=u;`; return body;
+      case 0x7e: // i64.mul: the low words' 64-bit product from 16-bit halves (i64.ts's mulHighU32), plus the cross terms
+        body +=
+          `u=Math.imul(a${s}&65535,a${t}&65535)>>>16;v=Math.imul(a${s}>>>16,a${t}&65535);w=Math.imul(a${s}&65535,a${t}>>>16);` +
+          `b${s}=(Math.imul(a${s}>>>16,a${t}>>>16)+(v>>>16)+(w>>>16)+((u+(v&65535)+(w&65535))>>>16)+Math.imul(a${s},b${t})+Math.imul(b${s},a${t}))|0;` +
+          `a${s}=Math.imul(a${s},a${t});`;
         return body;
       case 0x86: // i64.shl
         body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
@@ -425,7 +503,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     // ref.func): the interpreter runs it.
     return body + exit;
   };
-  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter);
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter, true);
   // With a structured version, the switch runs only from an entry inside a loop to the
   // first branch to a loop header: there it hands back (before the header's segment), and
   // the structured version goes on from that header.
@@ -438,49 +516,51 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     if (id !== undefined) body += `case ${id}:`;
     body += emit(p, (q) => (headers.has(q) ? toHeader(q) : jump(q)));
   }
+  // The entry for compiled callers: the structured version again, never resumed inside.
+  fastMode = true;
+  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter, false);
+  fastMode = false;
 
   const stackSlots = (ty: string, load: boolean): string => {
     let out = '';
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  let decl = 'let B=0,E=0,L=0,X=0,H=0,n=0,x=0,y=0,c=0,fn=null,cc=null';
+  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null';
+  let decl = `let ${temps}`;
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
   for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
-  const handBack = (pc: string, sp: string) => `io[0]=${pc};io[1]=${sp};io[2]=fp;io[3]=self;io[4]=frameTop;io[5]=0;`;
+  const handBack = (pc: string, sp: string, self = 'self') => `io[0]=${pc};io[1]=${sp};io[2]=fp;io[3]=${self};io[4]=frameTop;io[5]=0;`;
   dispatch += `default:${handBack(`${entry}+pc`, 'sp')}return 0;}`;
   let loadStack = 'switch(B){';
   for (const [p, id] of ids) if (types[p] !== '') loadStack += `case ${id}:${stackSlots(types[p]!, true)}break;`;
   loadStack += '}';
-  // Called by compiled code (depth > 0, at pc 0), the declared locals are zero whatever
-  // the frame holds: the caller writes only the arguments (every exit writes all locals).
-  let locals = 'if(depth>0){';
+  let locals = '';
   let spillLocals = '';
-  for (let o = 0; o < NL; o += 2) {
-    locals += o < 2 * cf.numParams ? slot(o, localF64[o / 2], true) : localF64[o / 2] ? `d${o}=0;` : `a${o}=0;b${o}=0;`;
-  }
-  locals += '}else{';
   for (let o = 0; o < NL; o += 2) {
     locals += slot(o, localF64[o / 2], true);
     spillLocals += slot(o, localF64[o / 2], false);
   }
-  locals += '}';
+  const atEntry = sig(''); // the fast entry's stop before its first segment
   let spill = 'switch(E){';
   for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
   const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t';
   // The run loop may hand over integers as doubles (a heap number fp deoptimizes the code).
-  const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;';
-  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return n;}`;
+  const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;N=left;';
+  const limits = 'const MF=k.mf,SW=k.sw,BRK=k.brk;';
+  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return N-left;}`;
   // `sw` enters at any segment start through one switch over the blocks; the structured
   // version, where there is one, runs every call (entered at pc 0).
   const sw =
-    `function sw(${params}){${decl};${ints}` +
-    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;n=L;${locals}${loadStack}` +
-    `main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}${tail}`;
-  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};`;
-  if (structured === null) return `${head}return ${sw};`;
+    `function sw(${params}){${decl};${ints}const k=t.jitShared;${limits}` +
+    `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;${locals}${loadStack}` +
+    `try{main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}}${caught}${tail}`;
+  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};` +
+    `const FX=[${faultX.join(',')}],FE=[${faultE.join(',')}],FN=[${faultN.join(',')}];`;
+  const enterShared = 'shared(t,s32,f64,dv,memSize,dirty,g32,gw,io,inst,functions);';
+  if (structured === null || fastBody === null) return `${head}${sw}return [function switchOnly(${params}){${enterShared}return sw(${params});},null];`;
   // The structured version: entered at pc 0 (a call) or at a loop header (R, the header
   // the body skips forward to); from anywhere else through `sw` (K: what it ran).
   let resume = `switch(pc){`;
@@ -489,13 +569,32 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   resume += `default:return K;}`;
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
-  return (
-    `${head}${sw}return function jit(${params}){${decl},R=-1,K=0;${ints}` +
-    `if(pc!==0){switch(pc){${isHeader}break;default:K=sw(${params});` +
+  const jit =
+    `function jit(${params}){${decl},R=-1,K=0;${ints}const k=${enterShared}${limits}` +
+    `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
-    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;n=L+K;${locals}` +
-    `${structured.body}${tail}`
-  );
+    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
+    `try{main:{${structured.body}throw new Error("js tier: fell through");}}${caught}${tail}`;
+  // The entry for compiled callers: arguments as parameters, declared locals zero.
+  let fastParams = 'k,fp,left,frameTop,depth';
+  let fastDecl = `let ${temps}`;
+  let zero = '';
+  for (let o = 0; o < maxH; o += 2) {
+    if (o < 2 * cf.numParams) {
+      fastParams += localF64[o / 2] ? `,d${o}` : `,a${o},b${o}`;
+      fastDecl += localF64[o / 2] ? `,a${o}=0,b${o}=0` : `,d${o}=0.5`;
+    } else {
+      fastDecl += `,a${o}=0,b${o}=0,d${o}=0.5`;
+      if (o < NL && localF64[o / 2]) zero += `d${o}=0;`;
+    }
+  }
+  const fast =
+    `function fast(${fastParams}){${fastDecl};` +
+    'const s32=k.s32,f64=k.f64,dv=k.dv,memSize=k.memSize,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
+    `${limits}${zero}` +
+    `try{main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
+    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
+  return `${head}${sw}return [${jit},${fast}];`;
 }
 
 /** The targets (absolute pcs) of the branch at pc, or none. */
@@ -533,7 +632,7 @@ const MAX_NESTING = 300;
  */
 function structuredBody(
   code: Int32Array, entry: number, len: number, visited: Uint8Array,
-  emit: (p: number, jump: (q: number) => string) => string, enter: (p: number) => string,
+  emit: (p: number, jump: (q: number) => string) => string, enter: (p: number) => string, resumable: boolean,
 ): { body: string; headers: number[] } | null {
   const loops = new Map<number, Construct>();
   const blocks = new Map<number, Construct>();
@@ -577,7 +676,7 @@ function structuredBody(
   // instructions or a construct) with a header after it in its sequence runs only when
   // R < 0 (cleared where R's loop begins) or when R lies inside it.
   const guard = (s: number, e: number, end: number, text: string): string => {
-    if (text === '' || !headerIn(e, end)) return text;
+    if (!resumable || text === '' || !headerIn(e, end)) return text;
     return headerIn(s, e) ? `if(R<0||R>=${s}&&R<${e}){${text}}` : `if(R<0){${text}}`;
   };
   let k = 0;
@@ -591,7 +690,7 @@ function structuredBody(
         const c = all[k++];
         if (c.e > end) failed = true;
         const inner = sequence(p, c.e, depth + 1);
-        out += guard(p, c.e, end, c.loop ? `if(R===${p})R=-1;L${p}:for(;;){${inner}break L${p};}` : `B${c.e}:{${inner}}`);
+        out += guard(p, c.e, end, c.loop ? `${resumable ? `if(R===${p})R=-1;` : ''}L${p}:for(;;){${inner}break L${p};}` : `B${c.e}:{${inner}}`);
         p = c.e;
       } else {
         const stop = k < all.length && all[k].s < end ? all[k].s : end;
@@ -609,7 +708,7 @@ function structuredBody(
   };
   const out = sequence(0, len, 0);
   if (failed || k < all.length) return null;
-  return { body: `main:{${out}throw new Error("js tier: fell through");}`, headers };
+  return { body: out, headers };
 }
 
 /** The operand stack's slot types after instruction `op` (no control transfer) at `pc`. */
@@ -638,11 +737,16 @@ function quiet(x: number): number {
   return x === x ? x : NaN;
 }
 
-/** Builds the function from its source (throws where code generation is forbidden). */
-export function instantiateJit(source: string): JitFunction {
+/**
+ * Builds the run loop's entry and the compiled callers' entry (null without a structured
+ * version) from the source; `functions` are the module's (jitContext().functions).
+ * Throws where code generation is forbidden.
+ */
+export function instantiateJit(source: string, functions: readonly CompiledFunction[]): { jit: JitFunction; fast: JitCall | null } {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'mulHighU32', source);
-  return make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, i64.mulHighU32) as JitFunction;
+  const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'shared', 'C', source);
+  const [jit, fast] = make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, shared, functions) as [JitFunction, JitCall | null];
+  return { jit, fast };
 }
 
 /** Transfers run in a function before `auto` compiles it. */
@@ -660,14 +764,17 @@ export function tierUp(code: ModuleCode, cf: CompiledFunction): JitFunction | nu
   cf.heat = -1;
   if (codegenForbidden) return null;
   let source: string | null;
+  const ctx = code.jitContext();
   try {
-    source = jitSource(code.words, code.segmentLengths, cf, code.jitContext());
+    source = jitSource(code.words, code.segmentLengths, cf, ctx);
   } catch {
     return null; // a shape the tier does not follow: the interpreter runs it
   }
   if (source === null) return null;
   try {
-    cf.jit = instantiateJit(source);
+    const made = instantiateJit(source, ctx.functions);
+    cf.jit = made.jit;
+    cf.fast = made.fast;
   } catch (e) {
     if (e instanceof EvalError) codegenForbidden = true;
     return null;

@@ -40,6 +40,8 @@ export class Thread {
   readonly maxCallDepth: number;
   /** Where JS-tier code hands back pc, sp, fp, function, frameTop and how it ended (execution/js-tier.ts). */
   readonly jitIO = new Int32Array(6);
+  /** What compiled code calling compiled code shares (execution/js-tier.ts, JitShared); made on first use. */
+  jitShared: unknown = null;
 
   /** Word index of the next free slot's low word. */
   sp = LO;

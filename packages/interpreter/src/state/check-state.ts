@@ -11,7 +11,7 @@
  */
 import { RestoreError } from '../errors';
 import { evalConst } from '../execution/instantiate';
-import { MAX_PAGES, MAX_TABLE_ENTRIES, MemoryInstance, ModuleInstance } from '../execution/runtime';
+import { MAX_PAGES, MAX_TABLE_ENTRIES, MemoryInstance, ModuleInstance, PAGE_SIZE } from '../execution/runtime';
 import { ATOMIC } from '../instructions';
 import type { Store } from '../execution/store';
 import { FRAME_WORDS, MAX_LIMITS, RETURN_TO_HOST, ThreadLimits } from '../execution/thread';
@@ -314,4 +314,76 @@ function returnsFromCall(shape: FunctionShape, returnPc: number, instance: Modul
     return store.functions[calleeAddr].typeId === instance.typeIds[w[returnPc - 2]];
   }
   return false;
+}
+
+/** 1: the first group state (threads/group-state.ts). Its threads' states are MachineStates of version 3. */
+export const GROUP_STATE_VERSION = 1;
+/** The most threads a group state may hold (each is a machine with its own stack). */
+export const MAX_GROUP_THREADS = 1024;
+/** The most shared memories a group state may hold. */
+export const MAX_GROUP_MEMORIES = 64;
+/** The stack slots all threads of a group state may ask for together (1 GiB: 128 threads of the default 8 MiB). */
+export const MAX_GROUP_STACK_SLOTS = 1 << 27;
+
+function checkG(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new RestoreError(`invalid group state: ${message}`);
+}
+
+/**
+ * The check of a ThreadGroup state's own fields before anything is built: the scheduler, the
+ * shared memories, and the wait queues against the threads (each id once, only waiting threads,
+ * each in the queue of the memory it waits on). Each thread's MachineState is then checked by
+ * checkMachineState as its machine is restored (its wait record: a shared memory, an address
+ * 4-aligned and inside it, a deadline).
+ */
+export function checkGroupState(s: unknown): void {
+  checkG(isObject(s), 'not an object');
+  checkG(s.version === GROUP_STATE_VERSION, `version ${String(s.version)}, this runtime reads ${GROUP_STATE_VERSION}`);
+  checkG(isInt(s.quantum, 1, 1 << 30), `quantum ${String(s.quantum)}`);
+  checkG(typeof s.clock === 'number' && Number.isFinite(s.clock) && s.clock >= 0, `clock ${String(s.clock)}`);
+  const threads = s.threads;
+  checkG(Array.isArray(threads) && threads.length <= MAX_GROUP_THREADS, `'threads' is not a list of at most ${MAX_GROUP_THREADS}`);
+  const n = threads.length;
+  // Each thread allocates the stack its limits ask for: bounded in all, before any is allocated.
+  let slots = 0;
+  threads.forEach((th: unknown, id) => {
+    const limits = isObject(th) && isObject(th.limits) ? th.limits.stackSlots : undefined;
+    checkG(isInt(limits, 1, MAX_LIMITS.stackSlots), `thread ${id}: 'limits.stackSlots' must be an integer from 1 to ${MAX_LIMITS.stackSlots}`);
+    slots += limits;
+  });
+  checkG(slots <= MAX_GROUP_STACK_SLOTS, `the threads ask for ${slots} stack slots in all, at most ${MAX_GROUP_STACK_SLOTS}`);
+  checkG(isInt(s.cursor, 0, Math.max(0, n - 1)), `cursor ${String(s.cursor)} names no thread`);
+  checkG(isInt(s.turnLeft, 1, s.quantum as number), `turnLeft ${String(s.turnLeft)}`);
+  const memories = s.memories;
+  checkG(Array.isArray(memories) && memories.length <= MAX_GROUP_MEMORIES, `'memories' is not a list of at most ${MAX_GROUP_MEMORIES}`);
+  memories.forEach((m: unknown, k) => {
+    checkG(isObject(m) && m.shared === true, `memory ${k} is not a shared memory`);
+    checkG(isInt(m.max, 0, MAX_PAGES) && isInt(m.pages, 0, m.max as number), `memory ${k}: ${String(m.pages)} pages of at most ${String(m.max)}`);
+    checkG(isTyped(m.data, 'Uint8Array') && (m.data as Uint8Array).length === (m.pages as number) * PAGE_SIZE, `memory ${k}: data is not ${String(m.pages)} pages`);
+  });
+  const queues = s.queues;
+  checkG(Array.isArray(queues) && queues.length === memories.length, "'queues' does not have one queue per memory");
+  const queued = new Map<number, number>(); // thread id -> memory
+  queues.forEach((q: unknown, k) => {
+    checkG(Array.isArray(q), `queue ${k} is not a list`);
+    for (const id of q) {
+      checkG(isInt(id, 0, n - 1), `queue ${k} names thread ${String(id)}, which does not exist`);
+      checkG(!queued.has(id), `thread ${id} is queued twice`);
+      queued.set(id, k);
+    }
+  });
+  threads.forEach((th: unknown, id) => {
+    checkG(isObject(th) && isObject(th.thread) && Array.isArray(th.memories), `thread ${id} is not a machine state`);
+    const t = th.thread as Record<string, unknown>;
+    if (t.status !== 'waiting') {
+      checkG(!queued.has(id), `thread ${id} is queued but not waiting`);
+      return;
+    }
+    checkG(queued.has(id), `thread ${id} waits but is in no queue`);
+    const w = t.wait;
+    checkG(isObject(w) && isInt(w.memory, 0, th.memories.length - 1), `thread ${id}: its wait names no memory of it`);
+    const mem = th.memories[w.memory as number] as unknown;
+    checkG(isObject(mem) && mem.group === queued.get(id), `thread ${id} waits on another memory than the queue it is in`);
+  });
+
 }

@@ -6,19 +6,14 @@
  * Machine.restore does) before it returns anything.
  */
 import { RestoreError, WasmError } from '../errors';
-import { MAX_PAGES, MemoryInstance, PAGE_SIZE } from '../execution/runtime';
+import type { MemoryInstance } from '../execution/runtime';
 import { ExternHandle, Store } from '../execution/store';
 import type { Imports } from '../execution/instantiate';
 import { Machine, MachineOptions } from '../machine';
 import { MachineState, MemoryState, captureState } from '../state/machine-state';
-import { isInt, isTyped } from '../state/check-state';
+import { checkGroupState } from '../state/check-state';
 
-/** 1: the first group state. Its threads' states are MachineStates of version 3. */
-export const GROUP_STATE_VERSION = 1;
-/** The most threads a group state may hold (each is a machine with its own stack). */
-export const MAX_GROUP_THREADS = 1024;
-/** The most shared memories a group state may hold. */
-export const MAX_GROUP_MEMORIES = 64;
+import { GROUP_STATE_VERSION } from '../state/check-state';
 
 export interface GroupState {
   version: number;
@@ -78,12 +73,6 @@ export function captureGroup(g: GroupParts): GroupState {
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new RestoreError(`invalid group state: ${message}`);
-}
-
 /**
  * Rebuilds a group's machines from `state`: checks the group's own fields, restores the shared
  * memories, asks `provide(id, memories)` for each thread's module and imports and restores it
@@ -91,48 +80,8 @@ function check(condition: boolean, message: string): asserts condition {
  * and the scheduler fields for the caller (ThreadGroup.restore) to adopt.
  */
 export function restoreGroup(state: GroupState, provide: (id: number, memories: ExternHandle[]) => ThreadSource): GroupParts {
-  const s = state as unknown;
-  check(isObject(s), 'not an object');
-  check(s.version === GROUP_STATE_VERSION, `version ${String(s.version)}, this runtime reads ${GROUP_STATE_VERSION}`);
-  check(isInt(s.quantum, 1, 1 << 30), `quantum ${String(s.quantum)}`);
-  check(typeof s.clock === 'number' && Number.isFinite(s.clock) && s.clock >= 0, `clock ${String(s.clock)}`);
-  const threads = s.threads;
-  check(Array.isArray(threads) && threads.length <= MAX_GROUP_THREADS, `'threads' is not a list of at most ${MAX_GROUP_THREADS}`);
-  const n = threads.length;
-  check(isInt(s.cursor, 0, Math.max(0, n - 1)), `cursor ${String(s.cursor)} names no thread`);
-  check(isInt(s.turnLeft, 1, s.quantum as number), `turnLeft ${String(s.turnLeft)}`);
-  const memories = s.memories;
-  check(Array.isArray(memories) && memories.length <= MAX_GROUP_MEMORIES, `'memories' is not a list of at most ${MAX_GROUP_MEMORIES}`);
-  memories.forEach((m: unknown, k) => {
-    check(isObject(m) && m.shared === true, `memory ${k} is not a shared memory`);
-    check(isInt(m.max, 0, MAX_PAGES) && isInt(m.pages, 0, m.max as number), `memory ${k}: ${String(m.pages)} pages of at most ${String(m.max)}`);
-    check(isTyped(m.data, 'Uint8Array') && (m.data as Uint8Array).length === (m.pages as number) * PAGE_SIZE, `memory ${k}: data is not ${String(m.pages)} pages`);
-  });
-  const queues = s.queues;
-  check(Array.isArray(queues) && queues.length === memories.length, "'queues' does not have one queue per memory");
-  const queued = new Map<number, number>(); // thread id -> memory
-  queues.forEach((q: unknown, k) => {
-    check(Array.isArray(q), `queue ${k} is not a list`);
-    for (const id of q) {
-      check(isInt(id, 0, n - 1), `queue ${k} names thread ${String(id)}, which does not exist`);
-      check(!queued.has(id), `thread ${id} is queued twice`);
-      queued.set(id, k);
-    }
-  });
-  threads.forEach((th: unknown, id) => {
-    check(isObject(th) && isObject(th.thread) && Array.isArray(th.memories), `thread ${id} is not a machine state`);
-    const t = th.thread as Record<string, unknown>;
-    if (t.status !== 'waiting') {
-      check(!queued.has(id), `thread ${id} is queued but not waiting`);
-      return;
-    }
-    check(queued.has(id), `thread ${id} waits but is in no queue`);
-    const w = t.wait;
-    check(isObject(w) && isInt(w.memory, 0, th.memories.length - 1), `thread ${id}: its wait names no memory of it`);
-    const mem = th.memories[w.memory as number] as unknown;
-    check(isObject(mem) && mem.group === queued.get(id), `thread ${id} waits on another memory than the queue it is in`);
-  });
-
+  checkGroupState(state as unknown);
+  const { threads, memories, queues } = state;
   // The group's checks passed: build (a thread's own checks may still refuse; nothing is returned then).
   const holder = new Store({ stackSlots: 1, maxCallDepth: 1 });
   const handles = (memories as MemoryState[]).map((m) => {
@@ -145,12 +94,14 @@ export function restoreGroup(state: GroupState, provide: (id: number, memories: 
     const src = provide(id, handles);
     const machine = Machine.restoreSync(src.bytes, th, src.imports ?? {}, src.options ?? {}, shared);
     for (const [i, m] of th.memories.entries()) {
-      if (m.group === undefined) check(!machine.store.memories[i].shared, `thread ${id}: memory ${i} is shared but not one of the group's`);
+      if (m.group === undefined && machine.store.memories[i].shared) {
+        throw new RestoreError(`invalid group state: thread ${id}: memory ${i} is shared but not one of the group's`);
+      }
     }
     return machine;
   });
   (queues as number[][]).forEach((q, k) => {
     for (const id of q) shared[k].waiters.push(machines[id].thread);
   });
-  return { quantum: s.quantum as number, clock: s.clock as number, cursor: s.cursor as number, turnLeft: s.turnLeft as number, machines };
+  return { quantum: state.quantum, clock: state.clock, cursor: state.cursor, turnLeft: state.turnLeft, machines };
 }

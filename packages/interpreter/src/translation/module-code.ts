@@ -53,6 +53,8 @@ export class ModuleCode {
   /** What the JS tier needs to know of the module (execution/js-tier.ts). */
   jitContext(): JitContext {
     return {
+      numImports: this.ctx.numImportedFuncs,
+      functions: this.functions,
       funcType: (i) => this.ctx.funcTypes[i],
       type: (i) => this.module.types[i],
       globalType: (i) => this.ctx.globals[i].valType,
@@ -128,5 +130,5 @@ export function untranslatedFunction(module: Module, ctx: ModuleContext, index: 
   const numParams = slotsOf(type.params);
   const numResults = slotsOf(type.results);
   const simd = numLocals !== type.params.length + module.codes[index].locals.reduce((n, run) => n + run.count, 0) || numResults !== type.results.length;
-  return { funcIndex, type, simd, atomics: false, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null };
+  return { funcIndex, type, simd, atomics: false, entry: -1, end: 0, numParams, numLocals, numResults, frameWords: 0, heat: 0, jit: null, fast: null };
 }

@@ -7,7 +7,7 @@ import { CodeValidator, ControlFrame, FrameKind, NUMERIC_SIGNATURES, UNKNOWN } f
 import type { ModuleContext } from '../validation/module';
 import { CodeBuilder } from './code-builder';
 import { Op } from './opcodes';
-import type { JitFunction } from '../execution/js-tier';
+import type { JitCall, JitFunction } from '../execution/js-tier';
 import { ATOMIC, ATOMIC_OP, BY_OP, SIMD_CONST, SIMD_IMM, SIMD_INTERNAL, SIMD_MEM_LANE, SIMD_OP, SIMD_PLAIN, V128Form, V128_LOCAL_GET, V128_LOCAL_SET, V128_LOCAL_TEE, signatureTypes } from '../instructions';
 
 /**
@@ -41,6 +41,8 @@ export interface CompiledFunction {
   heat: number;
   /** Its compiled code once the JS tier compiled it (shared by the module's instances). */
   jit: JitFunction | null;
+  /** The compiled code's entry for calls from compiled code (arguments as parameters). */
+  fast: JitCall | null;
 }
 
 /** The marks of the function being translated (reused: translation is synchronous and one at a time). */
@@ -155,6 +157,7 @@ export class FunctionTranslator {
       frameWords: 2 * (this.localSlots + this.v.maxSlots),
       heat: 0,
       jit: null,
+      fast: null,
     };
   }
 

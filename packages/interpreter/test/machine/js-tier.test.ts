@@ -135,12 +135,30 @@ const TRAPPING = `(module (memory 1)
       (local.set $i (i32.add (local.get $i) (local.get $n)))
       (br $l))
     (i32.const 0))
+  ;; i64 accesses straddling the end of memory: the low word would fit, the high word not
+  ;; (nothing may be written, the stack must hold the address still).
+  (func (export "straddle_store") (param $i i32) (result i64) (local $s i64)
+    (loop $l
+      (local.set $s (i64.add (local.get $s) (i64.load (local.get $i))))
+      (i64.store offset=8 (local.get $i) (i64.extend_i32_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (local.get $s))
+  (func (export "straddle_load") (param $i i32) (result i64) (local $s i64)
+    (loop $l
+      (i64.store (local.get $i) (i64.const 0x0102030405060708))
+      (local.set $s (i64.add (local.get $s) (i64.load offset=9 (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))
+    (local.get $s))
   (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "deep") (result i32) (call $down (i32.const 0))))`;
 
 test.each([
   ['div', [3000], 'integer divide by zero'],
   ['oob', [7], 'out of bounds memory access'],
+  ['straddle_store', [65536 - 4000], 'out of bounds memory access'],
+  ['straddle_load', [65536 - 4000], 'out of bounds memory access'],
 ])('a trap in compiled code (%s) is the interpreter\'s: message, count, memory', async (fn, args, message) => {
   const bytes = await wat(TRAPPING);
   const outcomes = [];
@@ -154,10 +172,15 @@ test.each([
     }
     expect(error).toBeInstanceOf(Trap);
     expect((error as Error).message).toContain(message);
-    outcomes.push({ message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
+    const th = m.thread;
+    outcomes.push({
+      message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty),
+      registers: [th.pc, th.sp, th.fp], stack: Array.from(th.s32.subarray(0, th.sp)),
+    });
   }
   expect(outcomes[1]).toEqual(outcomes[0]);
   expect(outcomes[0].count).toBeGreaterThan(10000);
+  expect(outcomes[0].stack.length).toBeGreaterThan(2);
 });
 
 test('unbounded recursion under eager is an ExhaustionError at the configured depth', async () => {
@@ -167,6 +190,35 @@ test('unbounded recursion under eager is an ExhaustionError at the configured de
     expect(() => m.invoke('deep')).toThrow(ExhaustionError);
     expect(m.thread.depth).toBe(500);
   }
+});
+
+// Compiled code calls compiled code on the JavaScript stack (arguments of all kinds as
+// parameters, an i64 result): a recursion 100,000 deep finishes as in the interpreter, and
+// the configured depth limit is an ExhaustionError at exactly that depth (never the
+// engine's own RangeError).
+const DEEP = `(module
+  (func $sum (param $n i32) (param $acc i64) (param $f f64) (result i64)
+    (if (result i64) (i32.eqz (local.get $n))
+      (then (i64.add (local.get $acc) (i64.trunc_f64_s (local.get $f))))
+      (else (i64.add (i64.const 1)
+        (call $sum (i32.sub (local.get $n) (i32.const 1)) (i64.add (local.get $acc) (i64.const 0x100000003)) (f64.add (local.get $f) (f64.const 0.5)))))))
+  (func (export "run") (param i32) (result i64) (call $sum (local.get 0) (i64.const 0) (f64.const 0))))`;
+
+test('deep recursion in compiled code: results as the interpreter, ExhaustionError at the configured depth', async () => {
+  const bytes = await wat(DEEP);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager', 'auto'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 120000, stackSlots: 1 << 21 } });
+    outcomes.push({ results: m.invoke('run', [100000]), count: m.instructionCount });
+    // both functions compiled, with the entry compiled callers call
+    if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true]);
+    const limited = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 50000, stackSlots: 1 << 21 } });
+    expect(() => limited.invoke('run', [100000])).toThrow(ExhaustionError);
+    expect(limited.thread.depth).toBe(50000);
+  }
+  expect(outcomes[1]).toEqual(outcomes[0]);
+  expect(outcomes[2]).toEqual(outcomes[0]);
+  expect(outcomes[0].count).toBeGreaterThan(100000);
 });
 
 test('host calls from a compiled loop: suspension, callbacks into wasm and dirty pages as in the interpreter', async () => {

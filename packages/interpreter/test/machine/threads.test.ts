@@ -2,7 +2,8 @@
  * The threads proposal: shared memories, atomics, memory.atomic.wait/notify, and ThreadGroup
  * (several Machines on one shared memory, interleaved deterministically).
  */
-import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, ThreadGroup, Trap, ValidationError, INSTRUCTIONS } from '@mvvm/interpreter';
+import { DeadlockError, GroupState, LinkError, Machine, RestoreError, Store, Suspend, ThreadGroup, Trap, ValidationError, INSTRUCTIONS, hostFunction } from '@mvvm/interpreter';
+import type { Imports } from '@mvvm/interpreter';
 import { WABT_FEATURES, assemble, loadWabt } from '../helpers/wat';
 
 async function watT(text: string): Promise<Uint8Array> {
@@ -118,12 +119,8 @@ describe('shared memories across stores', () => {
   });
 });
 
-/** A module for group tests: a counter under a spin lock, a waiter and a notifier. */
-const WORKER = `(module
-  (import "env" "memory" (memory 1 1 shared))
-  ${ATOMICS}
-  ;; add 1 to [16] n times under the lock at [0] (cmpxchg spin)
-  (func (export "count") (param $n i32)
+/** Adds 1 to [16] n times under the lock at [0] (a cmpxchg spin lock). */
+const COUNT = `(func (export "count") (param $n i32)
     (loop $next
       (block $locked
         (loop $spin
@@ -131,7 +128,13 @@ const WORKER = `(module
           (br $spin)))
       (i32.store (i32.const 16) (i32.add (i32.load (i32.const 16)) (i32.const 1)))
       (i32.atomic.store (i32.const 0) (i32.const 0))
-      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`;
+
+/** A module for group tests: a counter under a spin lock, a waiter and a notifier. */
+const WORKER = `(module
+  (import "env" "memory" (memory 1 1 shared))
+  ${ATOMICS}
+  ${COUNT}
   ;; wait on [32] until it is not 0, then return what the last wait returned
   (func (export "await") (result i32) (local $r i32)
     (loop $again
@@ -248,6 +251,9 @@ describe('ThreadGroup', () => {
     expect(() => new ThreadGroup().add(machines[0])).toThrow(/another group/);
     expect(() => machines[0].invoke('wait32', [32, 0, -1n])).toThrow(/ThreadGroup/);
     expect(machines[0].thread.status).toBe('idle');
+    g.spawn(machines[1], 'wait32', [32, 0, -1n]);
+    expect(() => g.step()).toThrow(DeadlockError);
+    expect(() => machines[1].begin('load', [0])).toThrow(/already running an invocation/); // still queued: no new call over it
     expect(() => new ThreadGroup({ quantum: 0 })).toThrow(/quantum/);
   });
 
@@ -259,6 +265,76 @@ describe('ThreadGroup', () => {
     expect(g.threads[0].error).toBeInstanceOf(Trap);
     expect(g.step().done).toBe(true);
     expect(machines[1].invoke('load', [16])).toEqual([10]);
+  });
+});
+
+describe('ThreadGroup with host functions', () => {
+  const SPAWNER = `(module
+    (import "env" "memory" (memory 1 1 shared))
+    (import "env" "spawn" (func $spawn (param i32) (result i32)))
+    (import "env" "slow" (func $slow (result i32)))
+    ${ATOMICS}
+    ;; start n workers that each add 1 to [16] under the lock 10 times; returns the last id
+    (func (export "main") (param $n i32) (result i32) (local $id i32)
+      (loop $more
+        (local.set $id (call $spawn (i32.const 10)))
+        (br_if $more (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $id))
+    ${COUNT}
+    (func (export "io") (result i32) (call $slow))
+  )`;
+
+  test('a host function spawns threads while the group runs (wasi-threads thread-spawn); stopOnExit reports each end', async () => {
+    const bytes = await watT(SPAWNER);
+    const memory = sharedMemory();
+    const g = new ThreadGroup({ quantum: 13, stopOnExit: true });
+    const imports: Imports = {
+      env: {
+        memory,
+        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, ([n]): number => g.spawn(Machine.instantiateSync(bytes, imports), 'count', [n])),
+        slow: hostFunction({ params: [], results: ['i32'] }, () => 0),
+      },
+    };
+    const main = await Machine.instantiate(bytes, imports);
+    g.spawn(main, 'main', [4]);
+    const exits: number[] = [];
+    for (let r = g.step(); ; r = g.step()) {
+      if (r.exited !== undefined) exits.push(r.exited);
+      if (r.done) break;
+    }
+    expect(g.threads.length).toBe(5);
+    expect(main.step(0).results).toEqual([4]);
+    expect(exits.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(main.invoke('load', [16])).toEqual([40]);
+    expect(g.instructionCount).toBe(g.threads.reduce((n, t) => n + t.machine.instructionCount, 0));
+  });
+
+  test('a thread suspended in a host function waits alone; run() awaits it while the others go on', async () => {
+    const bytes = await watT(SPAWNER);
+    const memory = sharedMemory();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const g = new ThreadGroup({ quantum: 5 });
+    const imports = {
+      env: {
+        memory,
+        spawn: hostFunction({ params: ['i32'], results: ['i32'] }, () => 0),
+        slow: hostFunction({ params: [], results: ['i32'] }, () => (calls++ === 0 ? new Suspend(gate) : [7])),
+      },
+    };
+    const io = await Machine.instantiate(bytes, imports);
+    const worker = await Machine.instantiate(bytes, imports);
+    g.spawn(io, 'io');
+    g.spawn(worker, 'count', [30]);
+    const r = g.step();
+    expect(r.suspended).toBe(true);
+    expect(worker.thread.status).toBe('done'); // it ran to its end meanwhile
+    expect(io.thread.status).toBe('suspended');
+    const done = g.run();
+    release();
+    await done;
+    expect(io.step(0).results).toEqual([7]);
   });
 });
 
@@ -309,6 +385,24 @@ describe('ThreadGroup snapshots', () => {
       expect(outcome(g)).toEqual(expected);
     }
   });
+
+  test('a snapshot after every single instruction of a small run restores to the same run', async () => {
+    const { g, machines, bytes } = await group(3, 4);
+    g.spawn(machines[0], 'await');
+    g.spawn(machines[1], 'count', [3]);
+    g.spawn(machines[2], 'later', [5, 1]);
+    const states: GroupState[] = [];
+    while (!g.step(1).done) states.push(g.snapshot());
+    const expected = outcome(g);
+    expect(expected.results).toEqual([[0], [], [1]]);
+    expect(states.length).toBe(g.instructionCount - 1);
+    expect(states.filter((st) => st.threads[0].thread.status === 'waiting').length).toBeGreaterThan(10);
+    for (const state of states) {
+      const r = restore(state, bytes);
+      expect(r.step().done).toBe(true);
+      expect(outcome(r)).toEqual(expected);
+    }
+  }, 30_000);
 
   test('a waiting thread stays blocked after a restore until notified; its timeout keeps its deadline', async () => {
     const { g, machines, bytes } = await group(3, 10);
@@ -361,6 +455,8 @@ describe('ThreadGroup snapshots', () => {
     expect(bad((s) => (s.cursor = 3)).message).toMatch(/cursor/);
     expect(bad((s) => (s.memories[0].data = new Uint8Array(10))).message).toMatch(/data is not 1 pages/);
     expect(bad((s) => (s.version = 9)).message).toMatch(/version 9/);
+    const big = bad((s) => (s.threads = Array.from({ length: 9 }, () => ({ ...s.threads[2], limits: { stackSlots: 1 << 24, maxCallDepth: 100 } }))));
+    expect(big).toEqual({ message: expect.stringMatching(/stack slots in all, at most/), provided: 0 });
     const misaligned = bad((s) => (s.threads[1].thread.wait!.address = 34));
     expect(misaligned.message).toMatch(/wait: address 34 is not 4-aligned/);
     expect(bad((s) => (s.threads[1].thread.wait!.address = 65536)).message).toMatch(/outside the memory/);

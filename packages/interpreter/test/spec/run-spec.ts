@@ -9,6 +9,9 @@
  *   npm run spec -- --parse-only      read and convert the scripts only; print command counts
  *   npm run spec -- --deterministic   every module in deterministic-NaN mode (canonical NaNs)
  *   npm run spec -- --tier=eager      the JS tier on every function (Machine option `tier`)
+ *   npm run spec -- --threads         the threads proposal's scripts instead (thread/wait/either
+ *                                     commands, shared memories, atomics), from
+ *                                     $WASM_THREADS_TESTSUITE or ../shared/wasm-threads-testsuite
  *
  * The suite is read from $WASM_SPEC_TESTSUITE or ../shared/wasm-spec-testsuite (relative to the
  * repository root). Exit code 1 when any command failed (or the suite is missing).
@@ -16,8 +19,8 @@
 import { readFileSync } from 'fs';
 import type { Tier } from '@mvvm/interpreter';
 import type { CommandResult, ScriptResult } from './runner';
-import { isSimdScript, listScripts, scriptPath, suiteDir, suiteMissingMessage } from './suite';
-import { CommandKind, loadScript, Script, Wabt, loadWabt } from './wast';
+import { isSimdScript, listScripts, listThreadsScripts, scriptPath, suiteDir, suiteMissingMessage, threadsSuiteDir, threadsSuiteMissingMessage } from './suite';
+import { CommandKind, allCommands, loadScript, Script, Wabt, loadWabt } from './wast';
 
 interface Options {
   all: boolean;
@@ -25,26 +28,28 @@ interface Options {
   json: boolean;
   parseOnly: boolean;
   deterministic: boolean;
+  threads: boolean;
   tier?: Tier;
   names: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { all: false, verbose: false, json: false, parseOnly: false, deterministic: false, names: [] };
+  const o: Options = { all: false, verbose: false, json: false, parseOnly: false, deterministic: false, threads: false, names: [] };
   for (const a of argv) {
     if (a === '--all') o.all = true;
     else if (a === '-v' || a === '--verbose') o.verbose = true;
     else if (a === '--json') o.json = true;
     else if (a === '--parse-only') o.parseOnly = true;
     else if (a === '--deterministic') o.deterministic = true;
+    else if (a === '--threads') o.threads = true;
     else if (a.startsWith('--tier=')) o.tier = a.slice(7) as Tier;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: run-spec [--all] [-v] [--json] [--parse-only] [--deterministic] [--tier=auto|interpreter|eager] [script ...]');
+      console.log('usage: run-spec [--all | --threads] [-v] [--json] [--parse-only] [--deterministic] [--tier=auto|interpreter|eager] [script ...]');
       process.exit(0);
     } else if (a.startsWith('-')) {
       console.error(`unknown option ${a}`);
       process.exit(2);
-    } else o.names.push(a.replace(/^.*[\\/]/, '').replace(/\.wast$/, '') + '.wast');
+    } else o.names.push(a.replace(/\.wast$/, '') + '.wast');
   }
   return o;
 }
@@ -61,6 +66,8 @@ const KINDS: CommandKind[] = [
   'assert_malformed',
   'assert_unlinkable',
   'assert_uninstantiable',
+  'thread',
+  'wait',
 ];
 
 function pad(s: string | number, n: number, left = false): string {
@@ -68,11 +75,11 @@ function pad(s: string | number, n: number, left = false): string {
   return left ? t.padEnd(n) : t.padStart(n);
 }
 
-function loadAll(wabt: Wabt, dir: string, files: string[]): { file: string; script?: Script; error?: string; ms: number }[] {
+function loadAll(wabt: Wabt, dir: string, files: string[], threads: boolean): { file: string; script?: Script; error?: string; ms: number }[] {
   return files.map((file) => {
     const t0 = Date.now();
     try {
-      const script = loadScript(wabt, readFileSync(scriptPath(dir, file), 'utf8'), file);
+      const script = loadScript(wabt, readFileSync(scriptPath(dir, file), 'utf8'), file, { threads });
       return { file, script, ms: Date.now() - t0 };
     } catch (err) {
       return { file, error: err instanceof Error ? err.message : String(err), ms: Date.now() - t0 };
@@ -100,6 +107,8 @@ function parseOnlyReport(loaded: ReturnType<typeof loadAll>, json: boolean): num
     assert_malformed: 'malf',
     assert_unlinkable: 'unlink',
     assert_uninstantiable: 'uninst',
+    thread: 'thread',
+    wait: 'wait',
   };
   console.log(pad('script', 34, true) + pad('cmds', 7) + KINDS.map((k) => pad(short[k], 8)).join('') + pad('ms', 7));
   for (const l of loaded) {
@@ -109,7 +118,7 @@ function parseOnlyReport(loaded: ReturnType<typeof loadAll>, json: boolean): num
       continue;
     }
     const counts: Record<string, number> = {};
-    for (const c of l.script.commands) {
+    for (const c of allCommands(l.script.commands)) {
       counts[c.kind] = (counts[c.kind] ?? 0) + 1;
       totals[c.kind] = (totals[c.kind] ?? 0) + 1;
       if ('module' in c && typeof c.module === 'object') {
@@ -119,8 +128,9 @@ function parseOnlyReport(loaded: ReturnType<typeof loadAll>, json: boolean): num
       }
     }
     for (const lit of l.script.literals) if (lit.error) badLiterals.push(`${l.file}:${lit.line}: ${lit.error}`);
-    total += l.script.commands.length;
-    console.log(pad(l.file, 34, true) + pad(l.script.commands.length, 7) + KINDS.map((k) => pad(counts[k] ?? 0, 8)).join('') + pad(l.ms, 7));
+    const n = allCommands(l.script.commands).length;
+    total += n;
+    console.log(pad(l.file, 34, true) + pad(n, 7) + KINDS.map((k) => pad(counts[k] ?? 0, 8)).join('') + pad(l.ms, 7));
   }
   console.log(pad('TOTAL', 34, true) + pad(total, 7) + KINDS.map((k) => pad(totals[k] ?? 0, 8)).join(''));
   console.log(`\n${loaded.length} scripts, ${total} commands; modules written as binary: ${binary}, as quote: ${quote}`);
@@ -135,28 +145,31 @@ function parseOnlyReport(loaded: ReturnType<typeof loadAll>, json: boolean): num
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
-  const dir = suiteDir();
-  const available = listScripts(dir, true);
+  const dir = opts.threads ? threadsSuiteDir() : suiteDir();
+  const available = opts.threads ? listThreadsScripts(dir) : listScripts(dir, true);
   if (available.length === 0) {
-    console.error(suiteMissingMessage(dir));
+    console.error(opts.threads ? threadsSuiteMissingMessage(dir) : suiteMissingMessage(dir));
     if (opts.json) console.log(JSON.stringify({ files: 0, commands: 0, passed: 0, failed: 0, skipped: 0, error: 'testsuite missing' }));
     return 1;
   }
   let files: string[];
   if (opts.names.length > 0) {
-    const missing = opts.names.filter((n) => !available.includes(n));
+    // A name is a path relative to the suite, or a file name when only one script has it.
+    const find = (n: string) => (available.includes(n) ? n : available.filter((f) => f.replace(/^.*[\\/]/, '') === n.replace(/^.*[\\/]/, '')));
+    const found = opts.names.map(find);
+    const missing = opts.names.filter((n, i) => (Array.isArray(found[i]) ? (found[i] as string[]).length !== 1 : false));
     if (missing.length > 0) {
-      console.error(`no such script in ${dir}: ${missing.join(', ')}`);
+      console.error(`no such script (or more than one) in ${dir}: ${missing.join(', ')}`);
       return 2;
     }
-    files = opts.names;
+    files = found.map((f) => (Array.isArray(f) ? f[0] : f));
   } else {
     files = available.filter((f) => opts.all || !isSimdScript(f));
   }
 
   const t0 = Date.now();
   const wabt = await loadWabt();
-  const loaded = loadAll(wabt, dir, files);
+  const loaded = loadAll(wabt, dir, files, opts.threads);
   const tLoad = Date.now() - t0;
   if (opts.parseOnly) {
     const rc = parseOnlyReport(loaded, opts.json);
@@ -177,7 +190,7 @@ async function main(): Promise<number> {
       });
     } else {
       try {
-        results.push(runScript(l.script, { deterministic: opts.deterministic, tier: opts.tier }));
+        results.push(runScript(l.script, { deterministic: opts.deterministic, tier: opts.tier, threads: opts.threads }));
       } catch (err) {
         // Should not happen (commands catch their own errors), but never crash the whole run.
         results.push({

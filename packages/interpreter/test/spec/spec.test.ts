@@ -2,11 +2,13 @@
  * The official WebAssembly spec test scripts (SIMD included), one jest test per script. A test fails
  * with the list of its failing commands (file:line, expected, got). The scripts are read from
  * $WASM_SPEC_TESTSUITE or ../shared/wasm-spec-testsuite relative to the repository root; when
- * they are absent the suite fails saying so (it never passes vacuously).
+ * they are absent the suite fails saying so (it never passes vacuously). The threads proposal's
+ * scripts (thread/wait/either commands, shared memories, atomics) come from
+ * $WASM_THREADS_TESTSUITE or ../shared/wasm-threads-testsuite, under the same rule.
  */
 import { readFileSync } from 'fs';
 import { formatFailure, runScript } from './runner';
-import { listScripts, scriptPath, suiteDir, suiteMissingMessage } from './suite';
+import { listScripts, listThreadsScripts, scriptPath, suiteDir, suiteMissingMessage, threadsSuiteDir, threadsSuiteMissingMessage } from './suite';
 import { loadScript, loadWabt } from './wast';
 
 const MAX_LISTED = 100;
@@ -53,5 +55,27 @@ if (files.length === 0) {
     const script = loadScript(wabt, readFileSync(scriptPath(dir, file), 'utf8'), file);
     const failures = runScript(script, { deterministic: true }).results.filter((r) => r.status === 'fail');
     expect(failures.slice(0, MAX_LISTED).map((r) => formatFailure(file, r))).toEqual([]);
+  });
+}
+
+const threadsDir = threadsSuiteDir();
+const threadFiles = listThreadsScripts(threadsDir);
+
+if (threadFiles.length === 0) {
+  test('WebAssembly threads proposal testsuite is present', () => {
+    throw new Error(threadsSuiteMissingMessage(threadsDir));
+  });
+} else {
+  // Every script, with the interpreter alone and with the JS tier on every function.
+  test.each(threadFiles.flatMap((f) => [[f, 'auto'], [f, 'eager']] as const))('threads: %s (tier %s)', async (file, tier) => {
+    const wabt = await loadWabt();
+    const script = loadScript(wabt, readFileSync(scriptPath(threadsDir, file), 'utf8'), file, { threads: true });
+    const { results } = runScript(script, { threads: true, tier });
+    const failures = results.filter((r) => r.status === 'fail');
+    expect(failures.slice(0, MAX_LISTED).map((r) => formatFailure(file, r))).toEqual([]);
+    expect(results.filter((r) => r.status === 'pass').length).toBeGreaterThan(0);
+  });
+  test('the threads suite has the scripts with thread, wait and either', () => {
+    expect(threadFiles).toEqual(expect.arrayContaining(['wait_notify.wast', 'atomic.wast', 'MP.wast', 'core-with-shared-memory/memory.wast']));
   });
 }

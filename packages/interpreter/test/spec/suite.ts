@@ -33,3 +33,25 @@ export function listScripts(dir: string, all: boolean): string[] {
 export function scriptPath(dir: string, file: string): string {
   return join(dir, file);
 }
+
+/** `$WASM_THREADS_TESTSUITE`, or `../shared/wasm-threads-testsuite` relative to the repository root. */
+export function threadsSuiteDir(): string {
+  const env = process.env.WASM_THREADS_TESTSUITE;
+  return env && env.length > 0 ? resolve(env) : resolve(REPO_ROOT, '..', 'shared', 'wasm-threads-testsuite');
+}
+
+export function threadsSuiteMissingMessage(dir: string): string {
+  return (
+    `WebAssembly threads proposal testsuite not found: ${dir} does not exist or holds no .wast files. ` +
+    `Put the threads proposal's test/core/threads scripts (and core-with-shared-memory/) there or set WASM_THREADS_TESTSUITE to their directory.`
+  );
+}
+
+/** The threads suite's scripts: its .wast files, then core-with-shared-memory/*.wast, as paths relative to `dir`. */
+export function listThreadsScripts(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const top = readdirSync(dir).filter((f) => f.endsWith('.wast')).sort();
+  const sub = join(dir, 'core-with-shared-memory');
+  const core = existsSync(sub) ? readdirSync(sub).filter((f) => f.endsWith('.wast')).sort().map((f) => `core-with-shared-memory/${f}`) : [];
+  return [...top, ...core];
+}

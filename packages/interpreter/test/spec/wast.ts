@@ -275,7 +275,13 @@ export type Command =
   | ModuleAssertion<'assert_unlinkable'>
   | ModuleAssertion<'assert_uninstantiable'>
   /** `(assert_trap (module ...) "msg")`: instantiation must trap. */
-  | ModuleAssertion<'assert_trap_module'>;
+  | ModuleAssertion<'assert_trap_module'>
+  /**
+   * The threads proposal: `(thread $T (shared (module $M) ...) command ...)` runs the commands
+   * on a new thread that sees only the named modules of the spawning thread; `(wait $T)` joins it.
+   */
+  | { kind: 'thread'; line: number; name: string; shared: string[]; commands: Command[] }
+  | { kind: 'wait'; line: number; thread: string };
 
 export interface ModuleAssertion<K extends string> {
   kind: K;
@@ -290,6 +296,13 @@ export interface Script {
   file: string;
   commands: Command[];
   literals: LiteralRef[];
+  /** The module text uses the threads proposal (shared memories, atomics): wabt parses it with that feature. */
+  threads?: boolean;
+}
+
+/** Every command of a script, those inside `thread` blocks too (depth first, in order). */
+export function allCommands(commands: Command[]): Command[] {
+  return commands.flatMap((c) => (c.kind === 'thread' ? [c, ...allCommands(c.commands)] : [c]));
 }
 
 function fail(e: SExpr | undefined, msg: string, fallbackLine = 0): never {
@@ -490,6 +503,26 @@ class ScriptBuilder {
       case 'assert_unlinkable':
       case 'assert_uninstantiable':
         return { kind: op, line, module: this.module(it[1]), message: this.message(it[2], e) };
+      case 'thread': {
+        const name = atomText(it[1]);
+        if (!name || !name.startsWith('$')) fail(e, 'thread needs a $name');
+        let i = 2;
+        const shared: string[] = [];
+        if (it[2] && head(it[2]) === 'shared') {
+          for (const m of (it[2] as SList).items.slice(1)) {
+            const id = m.kind === 'list' && head(m) === 'module' ? atomText(m.items[1]) : undefined;
+            if (!id || !id.startsWith('$')) fail(m, 'shared expects (module $name) items');
+            shared.push(id);
+          }
+          i = 3;
+        }
+        return { kind: 'thread', line, name, shared, commands: it.slice(i).map((x) => this.command(x)) };
+      }
+      case 'wait': {
+        const thread = atomText(it[1]);
+        if (!thread || !thread.startsWith('$')) fail(e, 'wait needs a thread $name');
+        return { kind: 'wait', line, thread };
+      }
       default:
         return fail(e, `unknown command ${op}`);
     }
@@ -526,8 +559,8 @@ export function parseScript(src: string, file: string): Script {
 export { loadWabt, WABT_FEATURES };
 export type { Wabt };
 
-function watToBinary(wabt: Wabt, filename: string, text: string, simd: boolean): Uint8Array {
-  return assemble(wabt, utf8.encode(text), simd ? { ...WABT_FEATURES, simd: true } : WABT_FEATURES, filename);
+function watToBinary(wabt: Wabt, filename: string, text: string, simd: boolean, threads = false): Uint8Array {
+  return assemble(wabt, utf8.encode(text), { ...WABT_FEATURES, ...(simd ? { simd: true } : {}), ...(threads ? { threads: true } : {}) }, filename);
 }
 
 function errorText(err: unknown): string {
@@ -678,7 +711,7 @@ function addMissingDataCount(bin: Uint8Array, text: string): Uint8Array {
 /** Turns every text module of the script into a binary (sets `bytes` or `wabtError`). */
 export function convertModules(wabt: Wabt, script: Script): void {
   const simd = script.file.replace(/^.*\//, '').startsWith('simd_');
-  for (const c of script.commands) {
+  for (const c of allCommands(script.commands)) {
     if (!('module' in c) || typeof c.module !== 'object') continue;
     const m = c.module;
     if (m.bytes) continue;
@@ -687,7 +720,7 @@ export function convertModules(wabt: Wabt, script: Script): void {
     let text = m.text!;
     if (m.form === 'quote' && !quotedIsWholeModule(text)) text = `(module ${text})`;
     try {
-      m.bytes = addMissingDataCount(watToBinary(wabt, `${script.file}:${m.line}`, text, simd), text);
+      m.bytes = addMissingDataCount(watToBinary(wabt, `${script.file}:${m.line}`, text, simd, script.threads === true), text);
     } catch (err) {
       m.wabtError = errorText(err);
     }
@@ -695,8 +728,9 @@ export function convertModules(wabt: Wabt, script: Script): void {
 }
 
 /** Reads, parses and converts one script. */
-export function loadScript(wabt: Wabt, src: string, file: string): Script {
+export function loadScript(wabt: Wabt, src: string, file: string, options: { threads?: boolean } = {}): Script {
   const script = parseScript(src, file);
+  if (options.threads === true) script.threads = true;
   resolveLiterals(wabt, script);
   convertModules(wabt, script);
   return script;
