@@ -3,7 +3,7 @@ import { parseCount, UsageError } from './args';
 import { Outcome, drive } from './drive';
 import { Reporter, formatBytes } from './report';
 import { Rotation } from './rotation';
-import { Session, writeSnapshot } from './session';
+import { Session, counter, writeSnapshot } from './session';
 import { Trigger, atCount, atFunctionEntry, every } from './triggers';
 
 export interface CheckpointFlags {
@@ -26,9 +26,10 @@ export interface CheckpointFlags {
 export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report: Reporter, mustTake = false): Promise<Outcome & { taken: number }> {
   const oneShot: Trigger[] = [];
   if (f.count !== undefined) oneShot.push(atCount(parseCount(f.count, '-c')));
+  if (f.function !== undefined && s.threads) throw new UsageError('-f: a checkpoint at a function entry is not available for a threaded program (use -c or --every)');
   if (f.function !== undefined) oneShot.push(atFunctionEntry(s.machine, f.function, f.entry === undefined ? 1 : Math.max(1, parseCount(f.entry, '-x'))));
   else if (f.entry !== undefined) throw new UsageError('-x K needs -f FUNCTION');
-  const periodic = f.every !== undefined ? every(Math.max(1, parseCount(f.every, '--every')), s.machine.instructionCount) : null;
+  const periodic = f.every !== undefined ? every(Math.max(1, parseCount(f.every, '--every')), counter(s).instructionCount) : null;
   const rotation = periodic ? new Rotation(f.output, Math.max(1, parseCount(f.keep, '--keep')), !!f.incremental) : null;
   if (mustTake && oneShot.length === 0 && !periodic) report.info('no trigger given (-c, -f, --every): only SIGUSR1 or SIGINT will take a checkpoint');
   let taken = 0;
@@ -40,7 +41,7 @@ export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report:
     report.done();
     taken++;
     const kind = snap.header.incremental ? 'incremental' : 'full';
-    report.info(`${reason}: ${kind} snapshot at instruction ${s.machine.instructionCount} -> ${path} (${formatBytes(snap.bytes.length)}, ${(performance.now() - t0).toFixed(0)} ms)`);
+    report.info(`${reason}: ${kind} snapshot at instruction ${counter(s).instructionCount} -> ${path} (${formatBytes(snap.bytes.length)}, ${(performance.now() - t0).toFixed(0)} ms)`);
   };
 
   const outcome = await drive(s, {
@@ -62,7 +63,7 @@ export async function runWithCheckpoints(s: Session, f: CheckpointFlags, report:
   });
   if (outcome.kind === 'exit' && taken === 0 && (oneShot.length > 0 || mustTake)) {
     const why = oneShot.length > 0 || periodic ? 'before the trigger' : 'and no trigger was given (-c, -f, --every) nor a signal sent';
-    throw new NoCheckpointError(`no checkpoint taken: the program ended after ${s.machine.instructionCount} instructions (exit code ${outcome.code}), ${why}`);
+    throw new NoCheckpointError(`no checkpoint taken: the program ended after ${counter(s).instructionCount} instructions (exit code ${outcome.code}), ${why}`);
   }
   return { ...outcome, taken };
 }

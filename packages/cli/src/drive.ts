@@ -3,9 +3,9 @@
  * trigger allows, awaits host suspensions, yields to the event loop between slices (so
  * signals get through) and turns proc_exit into an exit code.
  */
-import { StepResult, Trap } from '@mvvm/interpreter';
-import { WasiExit } from '@mvvm/wasi/node';
-import type { Session } from './session';
+import { Machine, StepResult, Trap } from '@mvvm/interpreter';
+import { WasiExit, WasiThreads } from '@mvvm/wasi/node';
+import { Session, counter } from './session';
 import { callStack, liveThread, namingOf, trapStacks } from './stack';
 import type { ProgressBar } from './report';
 import type { Trigger } from './triggers';
@@ -37,7 +37,8 @@ const pending = globalThis as unknown as Record<symbol, boolean | undefined>;
 const SLICE = 2_000_000;
 
 export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> {
-  const m = s.machine;
+  const m = counter(s);
+  const step = s.threads ? threadsStepper(s.threads) : machineStepper(s.machine);
   let active = [...(o.triggers ?? [])];
   let signal: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -78,18 +79,11 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
       }
       const budget = Math.max(1, Math.min(SLICE - sinceYield, ...active.map((t) => t.budget(m))));
       const before = m.instructionCount;
-      let r: StepResult;
-      try {
-        r = m.step(budget);
-      } catch (e) {
-        if (e instanceof WasiExit) return { kind: 'exit', code: e.code & 0xff }; // what a shell sees: -1 is 255
-        if (e instanceof Trap) trapStacks.set(e, callStack(liveThread(m), namingOf(m)));
-        throw e;
-      }
-      if (r.done) return { kind: 'exit', code: 0, results: r.results };
+      const r = step(budget);
+      if (r.outcome) return r.outcome;
       sinceYield += m.instructionCount - before;
-      if (r.suspended) await r.until;
-      if (sinceYield >= SLICE || r.suspended) {
+      if (r.until) await r.until;
+      if (sinceYield >= SLICE || r.until) {
         sinceYield = 0;
         showProgress();
         if (yields) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -99,4 +93,37 @@ export async function drive(s: Session, o: DriveOptions = {}): Promise<Outcome> 
     o.progress?.stop();
     for (const sig of watched) process.off(sig, onSignal);
   }
+}
+
+/** One step of the run loop: the outcome once the program ended, or a suspension to await. */
+type Stepper = (budget: number) => { outcome?: Outcome; until?: Promise<unknown> };
+
+function machineStepper(m: Machine): Stepper {
+  return (budget) => {
+    let r: StepResult;
+    try {
+      r = m.step(budget);
+    } catch (e) {
+      if (e instanceof WasiExit) return { outcome: { kind: 'exit', code: e.code & 0xff } }; // what a shell sees: -1 is 255
+      if (e instanceof Trap) trapStacks.set(e, callStack(liveThread(m), namingOf(m)));
+      throw e;
+    }
+    if (r.done) return { outcome: { kind: 'exit', code: 0, results: r.results } };
+    return { until: r.suspended ? r.until : undefined };
+  };
+}
+
+/** A wasi-threads program: proc_exit or a trap in any thread, or _start's return, ends it. */
+function threadsStepper(p: WasiThreads): Stepper {
+  return (budget) => {
+    const { outcome, until } = p.step(budget);
+    if (outcome === null) return { until };
+    if ('exitCode' in outcome) return { outcome: { kind: 'exit', code: outcome.exitCode & 0xff } };
+    const t = p.group.threads[outcome.thread]?.machine;
+    if (outcome.trap instanceof Trap && t) {
+      trapStacks.set(outcome.trap, callStack(liveThread(t), namingOf(t)));
+      if (outcome.thread > 0) outcome.trap.message = `${outcome.trap.message} (in thread ${outcome.thread})`;
+    }
+    throw outcome.trap;
+  };
 }

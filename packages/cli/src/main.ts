@@ -12,7 +12,7 @@ import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { gatewayClient, gatewayCommand, migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
-import { Launch, resume, start } from './session';
+import { Launch, resume, singleThreaded, start } from './session';
 import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
 
 const VERSION = '0.1.0';
@@ -191,6 +191,7 @@ and no snapshot was written (the trigger never came, or there was none).`,
     .option('--base <FILE>', 'a base snapshot of an incremental chain; repeatable', collect((v) => v), [])
     .action(async (snapshot: string | undefined, o) => {
       const session = snapshot ? await resume(o.target, snapshot, o.dir, o.base) : await start(launchOf(o.target, o));
+      singleThreaded(session, 'the debugger');
       setExit(await debug(session));
     });
   schedulerCommands(cli, setExit);

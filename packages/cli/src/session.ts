@@ -6,10 +6,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CompiledModule, Imports, Machine, MalformedError, Tier, ValidationError } from '@mvvm/interpreter';
-import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
+import { EncodedSnapshot, assertSameModule, checkpoint, moduleHash, restoreGroup, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
 import { BASE_FILE_META, loadChainFromFiles, zlibCodec } from '@mvvm/snapshot/node';
 import { GatewayClientOptions, GatewayHost } from '@mvvm/migrate';
-import { WASI, checkState, describeGrants, grantsAsked, nodeHost } from '@mvvm/wasi/node';
+import { WASI, WasiThreads, checkState, describeGrants, grantsAsked, isThreaded, nodeHost } from '@mvvm/wasi/node';
 import { Preopen, UsageError } from './args';
 import type { Reporter } from './report';
 import { writeSnapshotFile } from './snapshot-file';
@@ -35,7 +35,10 @@ export interface Session {
   wasmPath: string;
   bytes: Uint8Array;
   hash: Uint8Array;
+  /** The machine, or a threaded program's main thread. */
   machine: Machine;
+  /** A wasi-threads program: every thread (the machine above is its thread 0). */
+  threads?: WasiThreads | null;
   wasi: WASI | null;
   /** Guest name -> host directory, recorded in snapshots for information (restore uses only its own --dir). */
   preopens: Record<string, string>;
@@ -110,6 +113,13 @@ export async function start(launch: Launch): Promise<Session> {
     wasi = new WASI({ args: [basename(launch.wasm), ...launch.args], env: launch.env, preopens, returnOnExit: true, ...(gateway ? { host: gateway.host, listen: [{ port: 0 }] } : {}) });
     imports = wasi.getImports();
   }
+  if (isThreaded(compiled.module)) {
+    // wasi-threads: the main thread runs _start; thread-spawn adds instances on the shared memory.
+    if (!wasi) throw new UsageError(`${launch.wasm} spawns threads but imports no WASI`);
+    if (launch.invoke) throw new UsageError(`--invoke: ${launch.wasm} is a wasi-threads program, which starts at _start`);
+    const threads = await WasiThreads.start(compiled, wasi, { deterministic: launch.deterministic, tier: launch.tier });
+    return { wasmPath: launch.wasm, bytes, hash: await moduleHash(bytes), machine: threads.main, threads, wasi, preopens, last: null, gateway };
+  }
   const machine = await Machine.instantiate(compiled, imports, { deterministic: launch.deterministic, tier: launch.tier });
   if (launch.invoke) machine.begin(launch.invoke, launch.args.map(Number));
   else if (machine.instance.exports.has('_start')) machine.begin('_start', []);
@@ -141,13 +151,31 @@ export async function resume(wasm: string, snapshotPath: string, dirs: Preopen[]
     throw new UsageError(`${snapshotPath} holds no WASI state but ${wasm} imports WASI`);
   }
   let machine: Machine;
+  let threads: WasiThreads | null = null;
   try {
-    machine = await restoreMachine(bytes, resolved, imports, { tier, adoptMemory: true }); // the memory was rebuilt for this restore: no second copy
+    if (resolved.group) {
+      if (!wasi) throw new UsageError(`${snapshotPath} holds threads but no WASI state`);
+      const w = wasi;
+      threads = await restoreGroup(bytes, resolved, (group) => WasiThreads.restore(bytes, group, w, { tier }));
+      machine = threads.main;
+    } else {
+      machine = await restoreMachine(bytes, resolved, imports, { tier, adoptMemory: true }); // the memory was rebuilt for this restore: no second copy
+    }
   } catch (e) {
     wasi?.close(); // no half-restored session: release the files and listeners it had opened
     throw e;
   }
-  return { wasmPath: wasm, bytes, hash: resolved.moduleHash, machine, wasi, preopens, last: { id: resolved.id, path: snapshotPath } };
+  return { wasmPath: wasm, bytes, hash: resolved.moduleHash, machine, threads, wasi, preopens, last: { id: resolved.id, path: snapshotPath } };
+}
+
+/** Refuses, with one line, what works on one machine only (migration, the debugger) for a threaded program. */
+export function singleThreaded(s: Session, what: string): void {
+  if (s.threads) throw new UsageError(`${what} is not available for a wasi-threads program (${s.threads.group.threads.length} threads): use checkpoint and restore`);
+}
+
+/** What counts a session's instructions: the machine, or all the threads of a threaded program. */
+export function counter(s: Session): { readonly instructionCount: number } {
+  return s.threads ?? s.machine;
 }
 
 export interface WriteOptions {
@@ -167,10 +195,11 @@ export async function writeSnapshot(s: Session, o: WriteOptions): Promise<Encode
     preopens: s.preopens,
     // Names from the name section, so `inspect` can show the stack without the module.
     stack: callStack(liveThread(s.machine), namingOf(s.machine)),
+    ...(s.threads ? { threads: s.threads.group.threads.map((t) => ({ status: t.machine.thread.status, instructions: t.machine.instructionCount, stack: callStack(liveThread(t.machine), namingOf(t.machine)) })) } : {}),
   };
   // A base is found again by name only beside the snapshot (a restore follows no other path).
   if (base && dirname(resolve(o.path)) === dirname(resolve(base.path))) meta[BASE_FILE_META] = basename(base.path);
-  const snap = await checkpoint(s.machine, {
+  const snap = await checkpoint(s.threads?.group ?? s.machine, {
     moduleHash: s.hash,
     wasi: s.wasi?.state() ?? null,
     meta,

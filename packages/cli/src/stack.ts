@@ -44,7 +44,7 @@ export function functionName(naming: FunctionNaming, index: number): string {
 
 /** Innermost first; a trapped thread's innermost frame is at the instruction that trapped. */
 export function callStack(thread: Pick<MachineState['thread'], 'status' | 'funcAddr' | 'pc' | 'frames'>, naming: FunctionNaming): StackEntry[] {
-  if (thread.status !== 'running' && thread.status !== 'suspended' && thread.status !== 'trapped') return [];
+  if (thread.status !== 'running' && thread.status !== 'suspended' && thread.status !== 'trapped' && thread.status !== 'waiting') return [];
   const indexOf = (addr: number) => Array.prototype.indexOf.call(naming.funcAddrs, addr) as number;
   const out: StackEntry[] = [];
   /** `at`: a pc inside the instruction to show (the return pc minus one for a caller: its call). */

@@ -8,16 +8,21 @@ import { UsageError } from './args';
 import { demangledName } from './demangle';
 import { functionName, importedFunctions, namingOf } from './stack';
 
+/** What a trigger looks at: a machine, or a threaded program (all its threads' instructions). */
+export interface Counted {
+  readonly instructionCount: number;
+}
+
 export interface Trigger {
   readonly name: string;
   /** Instructions that may run before the next look (Infinity: none needed). */
-  budget(m: Machine): number;
+  budget(m: Counted): number;
   /** Called after every step and once before the first: does it fire now? */
-  fired(m: Machine): boolean;
+  fired(m: Counted): boolean;
   /** Periodic triggers fire again; the others once. */
   readonly repeats: boolean;
   /** The instruction count it fires at, when known (for the progress bar). */
-  target?(m: Machine): number;
+  target?(m: Counted): number;
 }
 
 export function atCount(n: number): Trigger {
@@ -73,7 +78,7 @@ export function atFunctionEntry(m: Machine, spec: string, k: number): Trigger {
     name: `entry ${k} into ${functionName(namingOf(m), index)}`,
     repeats: false,
     budget: () => Infinity,
-    fired(m) {
+    fired() {
       if (m.thread.breakHits < k) return false;
       m.breakOnEntry(null); // done: later calls run without stopping
       return true;

@@ -5,10 +5,10 @@
 import { gatewayOf } from './gateway-host';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Machine } from '@mvvm/interpreter';
+import { Machine } from '@mvvm/interpreter';
 import { encodeSnapshot, isZeroPage, prepareCodec, sha256 } from '@mvvm/snapshot';
 import { WasiExit } from '@mvvm/wasi';
-import type { WASI } from '@mvvm/wasi';
+import type { WASI, WasiThreads } from '@mvvm/wasi';
 import {
   AuthError,
   Channel,
@@ -35,7 +35,10 @@ export interface FollowSink {
 }
 
 export interface MigrateOptions {
+  /** The machine, or a threaded program's main thread (with `threads`). */
   machine: Machine;
+  /** A wasi-threads program: all its threads move (the shared memory is pre-copied as one memory). */
+  threads?: WasiThreads | null;
   /** The program's WASI instance (null for a module without WASI imports). */
   wasi: WASI | null;
   /** The module's bytes (its SHA-256 names it to the target). */
@@ -110,12 +113,32 @@ class Runner {
     private readonly m: Machine,
     private readonly onSlice: ((m: Machine) => void) | undefined,
     private readonly enabled: boolean,
+    private readonly threads: WasiThreads | null = null,
   ) {}
+
+  /** One slice of a threaded program: every thread, round-robin. */
+  private stepThreads(p: WasiThreads): void {
+    const { outcome, until } = p.step(SLICE);
+    this.onSlice?.(this.m);
+    if (outcome !== null) {
+      if ('trap' in outcome) throw outcome.trap;
+      this.ended = outcome.exitCode;
+    } else if (until) {
+      this.blocked = true;
+      const clear = () => (this.blocked = false);
+      Promise.resolve(until).then(clear, clear);
+    }
+  }
 
   /** Runs for about `ms` milliseconds (or until the program blocks or ends). */
   run(ms: number): void {
     if (!this.enabled || this.blocked || this.ended !== null) return;
     const until = now() + ms;
+    if (this.threads) {
+      do this.stepThreads(this.threads);
+      while (now() < until && !this.blocked && this.ended === null);
+      return;
+    }
     do {
       let r;
       try {
@@ -179,7 +202,7 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
     if (ch) stats.bytes = ch.sent;
     return stats;
   };
-  const runner = new Runner(m, o.onSlice, o.keepRunning !== false);
+  const runner = new Runner(m, o.onSlice, o.keepRunning !== false, o.threads ?? null);
   const id = toHex(nodeCrypto.randomBytes(16));
   let commitSent = false;
   try {
@@ -275,7 +298,7 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
         await ch.drained();
       }
     }
-    ch.send(encodeFrame(FrameType.State, await encodeState(m, o.wasi, moduleHash)));
+    ch.send(encodeFrame(FrameType.State, await encodeState(o.threads ?? m, o.wasi, moduleHash)));
     const ready = await ch.next(timeout);
     if (ready.type === FrameType.Refuse) throw new RefusedError(`${describe(to)} refused the program: ${decodeMessage(ready, FrameType.Refuse).reason}`);
     if (decodeMessage(ready, FrameType.Ready).id !== id) throw new ProtocolError('the target is ready for another migration');
@@ -321,12 +344,16 @@ export async function migrateMachine(o: MigrateOptions): Promise<MigrationResult
 
 const isOurs = (e: unknown) => e instanceof Error && ['SnapshotError', 'ConnectionLostError'].includes(e.name);
 
-/** The machine (without memory contents: those went as pages) and the WASI state, as a snapshot-format body. */
-async function encodeState(m: Machine, wasi: WASI | null, moduleHash: Uint8Array): Promise<Uint8Array> {
+/**
+ * The machine (without memory contents: those went as pages) and the WASI state, as a
+ * snapshot-format body; a threaded program's whole group (format version 3).
+ */
+async function encodeState(m: Machine | WasiThreads, wasi: WASI | null, moduleHash: Uint8Array): Promise<Uint8Array> {
   // The pages went already (no dirty page is listed): the state shares memory rather than copy it.
-  const mems = m.store.memories;
-  const state = m.snapshot({ shareMemory: true });
-  const encoded = await encodeSnapshot({ state, wasi: wasi?.state() ?? null, meta: {} }, { moduleHash, base: { id: PRECOPIED, dirty: mems.map(() => []) } });
+  const threaded = !(m instanceof Machine);
+  const mems = (threaded ? m.main : m).store.memories;
+  const content = threaded ? { group: m.snapshot() } : { state: m.snapshot({ shareMemory: true }) };
+  const encoded = await encodeSnapshot({ ...content, wasi: wasi?.state() ?? null, meta: {} }, { moduleHash, base: { id: PRECOPIED, dirty: mems.map(() => []) } });
   return encoded.bytes;
 }
 

@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Imports, Machine } from '@mvvm/interpreter';
-import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, snapshotBounds, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
-import { WASI, checkState, grantsAsked, nodeHost } from '@mvvm/wasi/node';
+import { Imports, Machine, entityTypes } from '@mvvm/interpreter';
+import { PAGE, ResolvedSnapshot, applyStoredMemory, decodeSnapshot, prepareCodec, restoreGroup, snapshotBounds, restoreMachine, sameBytes, sha256 } from '@mvvm/snapshot';
+import { WASI, WasiThreads, checkState, grantsAsked, nodeHost } from '@mvvm/wasi/node';
 import { GatewayClientOptions, GatewayHost } from './gateway-host';
 import {
   Channel,
@@ -37,7 +37,10 @@ export interface ReceivedProgram {
   program: string;
   module: Uint8Array;
   moduleHash: Uint8Array;
+  /** The machine, or a threaded program's main thread. */
   machine: Machine;
+  /** A wasi-threads program: every thread (the machine above is its thread 0). */
+  threads: WasiThreads | null;
   wasi: WASI | null;
   /** Guest preopen -> host directory on this host (--dir grants and shipped directories). */
   preopens: Record<string, string>;
@@ -51,6 +54,8 @@ export interface ReceivedProgram {
 }
 
 export interface ReceiveOptions {
+  /** Accept wasi-threads programs (a thread group; default true). A host that runs single machines (the scheduler) says false: they are refused before Ready. */
+  threads?: boolean;
   /** The shared secret; null only for --insecure on loopback (checked by the server). */
   token: Uint8Array | null;
   /** Guest preopen name -> host directory on this host (the target's own --dir grants). */
@@ -127,7 +132,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     await prepareCodec(); // not during the source's pause
     const bounds = await snapshotBounds(module); // what the state may hold for this module
     const compiled = Machine.compile(module);
-    const declared = compiled.module.memories;
+    const declared = entityTypes(compiled.module).memories; // imported ones too: a wasi-threads program imports its shared memory
     const bound = Math.min(o.maxPages ?? 65536, declared[0]?.limits.max ?? 65536);
     if (offer.memories.length !== declared.length) throw new RefusedError(`the offer has ${offer.memories.length} memories, the module ${declared.length}`);
 
@@ -199,6 +204,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
 
     // Validate and build everything, as a snapshot restore does, before saying Ready.
     const decoded = await decodeSnapshot(stateBytes, { bounds });
+    if (decoded.group && o.threads === false) throw new RefusedError('this target takes single-threaded programs only, not a wasi-threads program');
     if (!sameBytes(decoded.header.moduleHash, fromHex(offer.moduleHash))) throw new RefusedError('the state belongs to another module than the one offered');
     if (decoded.machine.memories.length !== declared.length) throw new RefusedError('the state has another memory count than the module');
     const memories = decoded.machine.memories.map((sm) => {
@@ -230,7 +236,17 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
     } else if (compiled.module.imports.some((i) => i.module === 'wasi_snapshot_preview1')) {
       throw new RefusedError('the program imports WASI but no WASI state came');
     }
-    const machine = await restoreMachine(module, resolved, imports, { adoptMemory: true }); // the buffer was built for it
+    let machine: Machine;
+    let threads: WasiThreads | null = null;
+    if (decoded.group) {
+      // A wasi-threads program: all its threads, on the shared memory just received.
+      if (!wasi) throw new RefusedError('a threaded program came without a WASI state');
+      const w = wasi;
+      threads = await restoreGroup(module, { ...resolved, group: { ...decoded.group, memories: memories.map((m) => ({ ...m, shared: true })) } }, (g) => WasiThreads.restore(module, g, w));
+      machine = threads.main;
+    } else {
+      machine = await restoreMachine(module, resolved, imports, { adoptMemory: true }); // the buffer was built for it
+    }
 
     ch.send(encodeMessage(FrameType.Ready, { id }));
     table.set(id, 'pending', () => ch.destroy());
@@ -250,6 +266,7 @@ export async function receiveProgram(ch: Channel, o: ReceiveOptions, table: Outc
       module,
       moduleHash: decoded.header.moduleHash,
       machine,
+      threads,
       wasi,
       preopens,
       follow: followed,

@@ -57,6 +57,7 @@ export function migrateTransport(o: MigrateTransportOptions): MigrationTransport
         tls: o.tls,
         dirs: o.dirs ?? {},
         moduleCache: o.moduleCache,
+        threads: false, // a task is one Machine
         onReceived: (p) => accept({ name: p.program, bytes: p.module, machine: p.machine, wasi: p.wasi, from: p.from, downtimeMs: p.stats.downtimeMs, finished: (code) => p.finished(code) }),
         onRefused: (e, from, program) => o.onRefused?.(`refused a migration of ${program} from ${from}: ${e.message}`),
       });

@@ -14,7 +14,7 @@
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Imports, Machine, StepResult, Trap } from '@mvvm/interpreter';
-import { WASI, WasiExit } from '@mvvm/wasi/node';
+import { WASI, WasiExit, isThreaded } from '@mvvm/wasi/node';
 import type { OutputOption } from '@mvvm/wasi/node';
 import type { Target } from './config';
 import type { Sample } from './monitor';
@@ -123,6 +123,8 @@ export class WasmScheduler {
     let wasi: WASI | null = null;
     let imports: Imports = {};
     const compiled = Machine.compile(bytes);
+    // A task is one Machine (time slices, migration): a wasi-threads program is a group of them.
+    if (isThreaded(compiled.module)) throw new SchedulerError(`${name} is a wasi-threads program: the scheduler runs single-threaded tasks (run it with mvvm run)`);
     if (compiled.module.imports.some((i) => i.module === WASI_MODULE)) {
       wasi = new WASI({ args: [name, ...(spec.args ?? [])], env: spec.env ?? {}, preopens: spec.dirs ?? {}, returnOnExit: true, stdout: spec.stdout ?? io.stdout, stderr: spec.stderr ?? io.stderr });
       imports = wasi.getImports();

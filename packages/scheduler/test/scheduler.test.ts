@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { applyJsonPatches, JsonPatch, TableState } from '../src/table';
 import { WasmScheduler } from '../src/scheduler';
 import { COMPUTE, Collector, TICKER, runAlone, sleep, until } from './helpers';
@@ -107,4 +108,11 @@ describe('WasmScheduler time-slicing', () => {
     expect(seen).toContainEqual({ op: 'replace', path: `/tasks/${id}/state`, value: 'exited' });
     s.close();
   });
+});
+
+test('a wasi-threads program is refused as a task with one line (a task is one Machine)', async () => {
+  const s = new WasmScheduler({ log: quiet });
+  const threaded = join(__dirname, '..', '..', 'wasi', 'test', 'programs', 'threads', 'mutex_counter.wasm');
+  await expect(s.launch({ module: threaded, stdout: quiet })).rejects.toThrow(/mutex_counter.wasm is a wasi-threads program/);
+  s.close();
 });

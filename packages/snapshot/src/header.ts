@@ -25,14 +25,20 @@ import { crc32 } from './checksum';
 import { CorruptSnapshotError, NotASnapshotError, SnapshotVersionError, TruncatedSnapshotError } from './errors';
 
 export const MAGIC = Uint8Array.of(0x89, 0x4d, 0x56, 0x56, 0x4d, 0x0d, 0x0a, 0x1a);
-/** The version this runtime writes. */
+/** The version this runtime writes (for a single machine; a thread group is GROUP_FORMAT_VERSION). */
 export const FORMAT_VERSION = 2;
+/**
+ * The version of a snapshot of a thread group (wasi-threads): version 2's layout, the body
+ * with a `group` part (schema.ts). A runtime that reads only up to 2 refuses it, rather than
+ * restoring one thread of several.
+ */
+export const GROUP_FORMAT_VERSION = 3;
 /**
  * The versions it reads. 1: the body is one CBOR document with every stored page in it, the
  * header's body hash is the SHA-256 of the body as stored. 2: see `src/layout.ts` (CBOR part,
  * then the pages raw, each with a checksum in the CBOR part).
  */
-export const READ_VERSIONS: readonly number[] = [1, 2];
+export const READ_VERSIONS: readonly number[] = [1, 2, 3];
 export const FLAG_COMPRESSED = 1;
 export const FLAG_INCREMENTAL = 2;
 const KNOWN_FLAGS = FLAG_COMPRESSED | FLAG_INCREMENTAL;
@@ -85,7 +91,7 @@ export function decodeHeader(bytes: Uint8Array): { header: Header; length: numbe
   // The version is read before anything else: another version may lay out the rest differently.
   const formatVersion = dv.getUint16(8, true);
   if (!READ_VERSIONS.includes(formatVersion)) {
-    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads versions ${READ_VERSIONS.join(' and ')}`);
+    throw new SnapshotVersionError(`snapshot format version ${formatVersion}, this runtime reads versions ${READ_VERSIONS.slice(0, -1).join(', ')} and ${READ_VERSIONS[READ_VERSIONS.length - 1]}`);
   }
   if (bytes.length < FIXED) throw new TruncatedSnapshotError(`snapshot truncated: ${bytes.length} bytes, the header alone needs ${FIXED + 4}`);
   const producerLength = bytes[124];

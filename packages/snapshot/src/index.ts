@@ -3,15 +3,15 @@
  * layout, schema.ts the body). Browser-safe; Node-only helpers (atomic files, zlib) are in
  * `@mvvm/snapshot/node`.
  */
-export { FORMAT_VERSION, MAGIC } from './header';
+export { FORMAT_VERSION, GROUP_FORMAT_VERSION, MAGIC } from './header';
 export type { Header } from './header';
 export { PRODUCER, prepareCodec, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
 export type { SnapshotContent, EncodeOptions, DecodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
-export { FORMAT_BOUNDS, snapshotBounds } from './bounds';
+export { FORMAT_BOUNDS, MAX_SNAPSHOT_THREADS, snapshotBounds } from './bounds';
 export type { SnapshotBounds } from './bounds';
-export { assertSameModule, checkpoint, loadChain, restoreMachine } from './machine';
+export { assertSameModule, checkpoint, loadChain, restoreGroup, restoreMachine } from './machine';
 export type { CheckpointOptions } from './machine';
-export type { PartialState } from './body';
+export type { PartialGroup, PartialState } from './body';
 export { PAGE } from './pages';
 export type { StoredMemory } from './pages';
 export { applyStoredMemory, isZeroPage } from './pages';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_EXTERNS, MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES } from '@mvvm/interpreter';
+import { MAX_SNAPSHOT_GROUP_MEMORIES, MAX_SNAPSHOT_THREADS } from './bounds';
 
 /** A byte string; checked by tag, not instanceof (cbor-x may hand out a Buffer from another realm). */
 const bytes = z.custom<Uint8Array>(
@@ -21,6 +22,8 @@ const memoryFields = {
   max: u32.nullable(),
   indices: words,
   zeroed: words,
+  /** A shared memory (machine state version 3); absent: as the module declares it. */
+  shared: z.boolean().optional(),
 };
 /** Format version 1: the stored pages inside the CBOR body. */
 export const storedMemorySchemaV1 = z.object({ ...memoryFields, data: z.array(bytes) });
@@ -60,6 +63,31 @@ const machineFields = {
 export const machineBodySchemaV1 = z.object({ ...machineFields, memories: z.array(storedMemorySchemaV1).max(1024) });
 export const machineBodySchemaV2 = z.object({ ...machineFields, memories: z.array(storedMemorySchemaV2).max(1024) });
 
+
+/**
+ * Format version 3: a ThreadGroup (wasi-threads). Every thread's machine state without memory
+ * contents: its memories name the group's shared memories (`group: k`), whose pages are the
+ * body's `machine.memories` (stored once, page-wise, as any memory). Then the wait queues and
+ * the scheduler's position (ThreadGroup's GroupState).
+ */
+export const groupBodySchema = z.object({
+  version: u32,
+  quantum: int(1, 1 << 30),
+  clock: z.number().min(0).max(Number.MAX_SAFE_INTEGER),
+  cursor: u32,
+  turnLeft: u32,
+  queues: z.array(z.array(u32).max(MAX_SNAPSHOT_THREADS)).max(MAX_SNAPSHOT_GROUP_MEMORIES),
+  threads: z
+    .array(
+      z.object({
+        ...machineFields,
+        memories: z.array(z.object({ pages: int(0, MAX_PAGES), max: u32.nullable(), group: int(0, MAX_SNAPSHOT_GROUP_MEMORIES - 1) })).max(MAX_SNAPSHOT_GROUP_MEMORIES),
+      }),
+    )
+    .min(1)
+    .max(MAX_SNAPSHOT_THREADS),
+});
+
 const bodyFields = {
   /** The WASI state as its package hands it out: opaque here. */
   wasi: z.unknown(),
@@ -68,9 +96,14 @@ const bodyFields = {
 };
 export const bodySchemaV1 = z.object({ machine: machineBodySchemaV1, ...bodyFields });
 export const bodySchemaV2 = z.object({ machine: machineBodySchemaV2, ...bodyFields });
+/** Version 3: version 2's body and layout, with a thread group (`machine` is then its thread 0, holding the group's memories). */
+export const bodySchemaV3 = z.object({ machine: machineBodySchemaV2, group: groupBodySchema.optional(), ...bodyFields });
 
 export type BodyV1 = z.infer<typeof bodySchemaV1>;
 export type BodyV2 = z.infer<typeof bodySchemaV2>;
+export type BodyV3 = z.infer<typeof bodySchemaV3>;
+export type GroupBody = z.infer<typeof groupBodySchema>;
+export type GroupThreadBody = GroupBody['threads'][number];
 export type MachineBodyV1 = z.infer<typeof machineBodySchemaV1>;
 export type MachineBodyV2 = z.infer<typeof machineBodySchemaV2>;
 /** What both versions share (memories with their page lists; page contents differ by version). */

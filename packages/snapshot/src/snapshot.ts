@@ -4,8 +4,8 @@
  * this runs in a browser as it does in Node.
  */
 import type { Decoder, Encoder } from 'cbor-x';
-import type { MachineState } from '@mvvm/interpreter';
-import { PartialState, assembleState, bodyToPartial, machineToBody } from './body';
+import type { GroupState, MachineState } from '@mvvm/interpreter';
+import { PartialGroup, PartialState, assembleState, bodyToGroup, bodyToPartial, groupToBody, machineToBody } from './body';
 import { sameBytes, sha256, toHex } from './checksum';
 import { Codec, streamCodec } from './codec';
 import {
@@ -17,10 +17,10 @@ import {
   TruncatedSnapshotError,
   WrongModuleError,
 } from './errors';
-import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds } from './bounds';
-import { FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength as headLength } from './header';
+import { FORMAT_BOUNDS, SnapshotBounds, checkBodyBounds, checkGroupBounds } from './bounds';
+import { FORMAT_VERSION, GROUP_FORMAT_VERSION, Header, decodeHeader, encodeHeader, headerLength as headLength } from './header';
 import { attachPages, layOutBody, splitBody } from './layout';
-import type { BodyV1, BodyV2 } from './schema';
+import type { BodyV1, BodyV2, GroupBody } from './schema';
 
 export const PRODUCER = 'mvvm-ts/0.1.0';
 const NO_BASE = new Uint8Array(32);
@@ -47,7 +47,10 @@ export async function prepareCodec(): Promise<void> {
 }
 
 export interface SnapshotContent {
-  state: MachineState;
+  /** A single machine's state; with `group`, leave it out. */
+  state?: MachineState;
+  /** A thread group's state (wasi-threads): written as format version 3. */
+  group?: GroupState;
   /** The WASI state as plain data (undefined for a module without WASI). */
   wasi?: unknown;
   /** Facts for `inspect` only: never needed to restore. */
@@ -74,14 +77,20 @@ export interface EncodedSnapshot {
 export interface DecodedSnapshot {
   id: Uint8Array;
   header: Header;
+  /** With a group: its thread 0, holding the group's memories. */
   machine: PartialState;
+  /** Format version 3: the thread group, without memory contents. */
+  group?: PartialGroup;
   wasi: unknown;
   meta: Record<string, unknown>;
 }
 
 /** A chain resolved into one complete state. */
 export interface ResolvedSnapshot {
+  /** With a group: its thread 0's state holding the group's memories (what `inspect` shows). */
   state: MachineState;
+  /** The whole thread group, when the snapshot is of one (restore it with ThreadGroup.restore). */
+  group?: GroupState;
   wasi: unknown;
   meta: Record<string, unknown>;
   moduleHash: Uint8Array;
@@ -100,6 +109,7 @@ export async function encodeSnapshot(content: SnapshotContent, options: EncodeOp
 
 /** A snapshot whose stored pages are copied, not yet hashed or compressed. */
 export interface LaidOutSnapshot {
+  formatVersion: number;
   /** The whole file with room for the header (uncompressed), or the plain body (to compress). */
   bytes: Uint8Array;
   headerLength: number;
@@ -114,8 +124,12 @@ export interface LaidOutSnapshot {
  * may run on afterwards.
  */
 export function layOutSnapshot(content: SnapshotContent, options: EncodeOptions, encoder: Encoder): LaidOutSnapshot {
-  const body: BodyV1 = {
-    machine: machineToBody(content.state, options.base?.dirty),
+  const split = content.group ? groupToBody(content.group) : null;
+  const state = split?.state ?? content.state;
+  if (state === undefined) throw new SnapshotError('nothing to snapshot: give a machine state or a group');
+  const body: BodyV1 & { group?: GroupBody } = {
+    machine: machineToBody(state, options.base?.dirty),
+    ...(split ? { group: split.group } : {}),
     wasi: content.wasi ?? null,
     meta: content.meta ?? {},
   };
@@ -124,7 +138,7 @@ export function layOutSnapshot(content: SnapshotContent, options: EncodeOptions,
   const laid = layOutBody(body, headLength(producer), (v) => encoder.encode(v));
   const bytes = new Uint8Array(headerLength + laid.length);
   laid.write(bytes, headerLength);
-  return { bytes, headerLength, hashedLength: laid.hashedLength, producer };
+  return { bytes, headerLength, hashedLength: laid.hashedLength, producer, formatVersion: split ? GROUP_FORMAT_VERSION : FORMAT_VERSION };
 }
 
 async function finishEncoding(laid: LaidOutSnapshot, options: EncodeOptions): Promise<EncodedSnapshot> {
@@ -133,7 +147,7 @@ async function finishEncoding(laid: LaidOutSnapshot, options: EncodeOptions): Pr
   // costs more than hashing, and a change to the deflate stream that inflates the same is still caught.
   const stored = options.compress ? await (options.codec ?? streamCodec).compress(plain) : plain;
   const header = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: laid.formatVersion,
     compressed: !!options.compress,
     incremental: !!options.base,
     moduleHash: options.moduleHash,
@@ -220,13 +234,15 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
   } catch (e) {
     throw new InvalidSnapshotError(`snapshot body is not valid CBOR: ${(e as Error).message}`);
   }
-  const { bodySchemaV1, bodySchemaV2 } = await import('./schema'); // on first use, as cborCodec()
-  const parsed = (v1 ? bodySchemaV1 : bodySchemaV2).safeParse(raw);
+  const { bodySchemaV1, bodySchemaV2, bodySchemaV3 } = await import('./schema'); // on first use, as cborCodec()
+  const parsed = (v1 ? bodySchemaV1 : header.formatVersion === 2 ? bodySchemaV2 : bodySchemaV3).safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidSnapshotError(`snapshot body does not match the format at '${issue.path.join('.')}': ${issue.message}`);
   }
   checkBodyBounds(parsed.data.machine, bounds);
+  const groupBody = (parsed.data as { group?: GroupBody }).group;
+  if (groupBody) checkGroupBounds(groupBody, parsed.data.machine, bounds);
   if (!header.incremental && parsed.data.machine.memories.some((m) => m.zeroed.length > 0)) {
     throw new InvalidSnapshotError('snapshot body: a full snapshot lists zeroed pages (only an incremental one has a base to clear)');
   }
@@ -239,6 +255,7 @@ export async function decodeSnapshot(bytes: Uint8Array, options: DecodeOptions =
     id: await sha256(bytes.subarray(0, length)),
     header,
     machine,
+    ...(groupBody ? { group: bodyToGroup(groupBody) } : {}),
     wasi: body.wasi,
     meta: body.meta,
   };
@@ -273,8 +290,10 @@ export function resolveChain(links: DecodedSnapshot[]): ResolvedSnapshot {
     }
   }
   const last = links[links.length - 1];
+  const state = assembleState(links.map((l) => l.machine));
   return {
-    state: assembleState(links.map((l) => l.machine)),
+    state,
+    ...(last.group ? { group: { ...last.group, memories: state.memories.map((m) => ({ ...m, shared: true })) } } : {}),
     wasi: last.wasi,
     meta: last.meta,
     moduleHash: last.header.moduleHash,

@@ -115,7 +115,7 @@ export function plainOf(tree: any, headerLength: number): Uint8Array {
 export async function reseal(snapshot: Uint8Array, body: Uint8Array): Promise<Uint8Array> {
   const { header, length } = decodeHeader(snapshot);
   let hashed = body; // version 1, or a body too damaged to split (refused anyway)
-  if (header.formatVersion === 2) {
+  if (header.formatVersion >= 2) {
     try {
       hashed = body.subarray(0, splitBody(body, length).hashedLength);
     } catch {

@@ -23,8 +23,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_LIMITS, Machine, Trap, WasmError, entityTypes } from '@mvvm/interpreter';
-import { MemoryFs, OutputSink, WASI, WasiRestoreError, checkState, memoryHost } from '@mvvm/wasi';
-import { SnapshotError, checkpoint, loadChain, moduleHash, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
+import { MemoryFs, OutputSink, WASI, WasiRestoreError, WasiThreads, checkState, memoryHost } from '@mvvm/wasi';
+import { SnapshotError, checkpoint, loadChain, moduleHash, restoreGroup, restoreMachine, snapshotBounds } from '@mvvm/snapshot';
+import { prodCons, threadProgram } from '../../wasi/test/threads/programs';
 import { decodeHeader } from '../src/header';
 import { bodySlots, plainOf, reseal, rng, treeOf } from './helpers';
 
@@ -44,6 +45,8 @@ interface Program {
   expected: string;
   /** Instructions the original needs after the snapshot. */
   remaining: number;
+  /** A wasi-threads program: the snapshot is of its thread group (format version 3). */
+  threads?: boolean;
 }
 
 const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
@@ -94,9 +97,40 @@ async function journalProgram(fraction: number): Promise<Program> {
   return { name: 'journal', wasm, snapshot, fs: fs.clone(), stdoutSoFar: out.text(), expected, remaining: total - m.instructionCount };
 }
 
+/** The producer/consumer wasi-threads program (5 threads, some waiting) at `fraction` of its run. */
+async function threadsProgram(fraction: number): Promise<Program> {
+  const c = prodCons(2, 2, 60, 1);
+  const wasm = threadProgram(c.name);
+  const ref = await WasiThreads.start(Machine.compile(wasm), new WASI({ args: [c.name, ...c.args] }), { quantum: 200 });
+  const code = await ref.run();
+  const expected = show({ code, stdout: c.expected });
+  const total = ref.instructionCount;
+  const out = new OutputSink();
+  const wasi = new WASI({ args: [c.name, ...c.args], stdout: out, stderr: new OutputSink() });
+  const program = await WasiThreads.start(Machine.compile(wasm), wasi, { quantum: 200 });
+  program.step(Math.floor(total * fraction));
+  expect(program.group.threads.filter((t) => t.machine.thread.status === 'waiting').length).toBeGreaterThan(0);
+  const snapshot = (await checkpoint(program.group, { moduleHash: await moduleHash(wasm), wasi: wasi.state() })).bytes;
+  return { name: 'threads', wasm, snapshot, stdoutSoFar: out.text(), expected, remaining: total - program.instructionCount, threads: true };
+}
+
 /** Restores as `mvvm restore` does and runs within a budget; returns the outcome's text or 'budget'. */
 async function restoreAndRun(p: Program, bytes: Uint8Array, budget: number): Promise<string> {
   const resolved = await loadChain([bytes], { bounds: await snapshotBounds(p.wasm) });
+  if (p.threads) {
+    const out = new OutputSink();
+    const wasi = WASI.restore(checkState(resolved.wasi), { stdout: out, stderr: new OutputSink() });
+    const program = await restoreGroup(p.wasm, resolved, (g) => WasiThreads.restore(p.wasm, g, wasi));
+    for (const t of program.group.threads) checkAllocation(p, t.machine);
+    const limit = program.instructionCount + budget;
+    while (program.outcome === null && program.instructionCount <= limit) {
+      const { until } = program.step(50_000);
+      if (until) await until;
+    }
+    if (program.outcome === null) return 'budget';
+    if ('trap' in program.outcome) throw program.outcome.trap;
+    return show({ code: program.outcome.exitCode, stdout: p.stdoutSoFar + out.text() });
+  }
   if (!p.fs) {
     const m = await restoreMachine(p.wasm, resolved);
     checkAllocation(p, m);
@@ -231,6 +265,7 @@ test(`${CASES} crafted, checksummed snapshot bodies: refused, or run the same (o
     await plainProgram('pages', 'packages/snapshot/test/programs/pages.wasm', 2, 0.97),
     await plainProgram('features', 'packages/interpreter/test/programs/features.wasm', 40, 0.6),
     await journalProgram(0.7),
+    await threadsProgram(0.5),
   ];
   // The unaltered snapshots run exactly as the originals.
   for (const p of programs) expect(await restoreAndRun(p, p.snapshot, 4 * p.remaining + 1_000_000)).toBe(p.expected);

@@ -227,8 +227,8 @@ describe('bad input gets a specific error', () => {
 
   test('another format version', async () => {
     const bad = good.slice();
-    bad[8] = 3;
-    await expect(restoreFrom([bad])).rejects.toThrow(/format version 3, this runtime reads versions 1 and 2/);
+    bad[8] = 4;
+    await expect(restoreFrom([bad])).rejects.toThrow(/format version 4, this runtime reads versions 1, 2 and 3/);
     await expect(restoreFrom([bad])).rejects.toThrow(SnapshotVersionError);
   });
 

@@ -83,6 +83,27 @@ function summarize(path: string, snap: DecodedSnapshot, chain: ResolvedSnapshot 
     fds: wasi?.fds?.map((d: FdState) => ({ fd: d.fd, kind: d.kind, stdio: d.kind === 'stdio' ? (d.stdio ?? d.fd) : null, path: guestPath(d), offset: d.offset, size: d.size ?? null })) ?? [],
     args: wasi?.args ?? null,
     exitCode: wasi?.exitCode ?? null,
+    threads: threadsOf(snap),
+  };
+}
+
+/** A thread group's threads (format version 3): status, count, where each waits, its innermost frame (from the meta). */
+function threadsOf(snap: DecodedSnapshot) {
+  const g = snap.group;
+  if (!g) return null;
+  const meta = Array.isArray(snap.meta.threads) ? (snap.meta.threads as Array<{ stack?: StackEntry[] } | null>) : [];
+  return {
+    quantum: g.quantum,
+    threads: g.threads.map((t, id) => {
+      const top = meta[id]?.stack?.[0];
+      return {
+        id,
+        status: t.thread.status,
+        instructionCount: t.thread.instructionCount,
+        waitAddress: t.thread.wait?.address ?? null,
+        at: top && typeof top.name === 'string' ? formatFrame(top) : null,
+      };
+    }),
   };
 }
 
@@ -117,6 +138,15 @@ function render(r: ReturnType<typeof summarize>): string[] {
     const content = m.nonZeroPages !== null ? `${m.nonZeroPages} not all zero` : 'contents need the base';
     out.push(`memory ${i}     ${m.pages} pages (${formatBytes(m.bytes)}), ${content}; this file stores ${m.storedPages}${r.kind === 'incremental' ? ` written since the base, ${m.zeroedPages} cleared` : ''}`);
   });
+  if (r.threads) {
+    const counts = new Map<string, number>();
+    for (const t of r.threads.threads) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+    out.push(`threads      ${r.threads.threads.length}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')} (quantum ${r.threads.quantum}; the state above is thread 0's)`);
+    for (const t of r.threads.threads) {
+      const what = t.waitAddress !== null ? `waiting on 0x${t.waitAddress.toString(16)}` : t.status;
+      out.push(`  ${String(t.id).padStart(3)} ${what.padEnd(22)} ${String(t.instructionCount).padStart(10)} instructions${t.at ? `  ${t.at}` : ''}`);
+    }
+  }
   if (r.args) out.push(`args         ${JSON.stringify(r.args)}`);
   if (r.fds.length > 0) out.push('fds');
   for (const d of r.fds) {

@@ -65,6 +65,7 @@ async function moveSession(s: Session, to: string, f: MigrateFlags, report: Repo
   let r: MigrationResult;
   r = await migrateMachine({
     machine: s.machine,
+    threads: s.threads ?? null,
     wasi: s.wasi,
     module: s.bytes,
     to: address,
@@ -187,7 +188,7 @@ export async function serve(f: ServeFlags): Promise<number> {
     onRefused: (e, from, program) => log(`refused ${program} from ${from}: ${e.message}`),
     onReceived(p) {
       log(`received ${p.program} (sha256 ${Buffer.from(p.moduleHash).toString('hex').slice(0, 12)}) from ${p.from}: ${p.stats.rounds} rounds, ${formatBytes(p.stats.bytes)}, downtime ${p.stats.downtimeMs.toFixed(1)} ms${p.stats.files ? `, ${p.stats.files} files shipped` : ''}`);
-      const s: Session = { wasmPath: p.program, bytes: p.module, hash: p.moduleHash, machine: p.machine, wasi: p.wasi, preopens: p.preopens, last: null };
+      const s: Session = { wasmPath: p.program, bytes: p.module, hash: p.moduleHash, machine: p.machine, threads: p.threads, wasi: p.wasi, preopens: p.preopens, last: null };
       driveMigrating(s, f.migrateTo, { ...f, follow: false }, reporter(f.verbose), p.follow, true).then(
         (o) => {
           const code = o.kind === 'exit' ? o.code : 0;

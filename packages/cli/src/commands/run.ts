@@ -4,7 +4,7 @@ import type { Preopen } from '../args';
 import { CheckpointFlags, runWithCheckpoints } from '../checkpoints';
 import { Outcome, drive } from '../drive';
 import { reporter } from '../report';
-import { Launch, resume, start } from '../session';
+import { Launch, counter, resume, start } from '../session';
 
 /** The exit code to leave with; a non-WASI invocation's results go to stdout, one per line. */
 function finish(o: Outcome): number {
@@ -40,6 +40,6 @@ export async function restoreCommand(wasm: string, snapshot: string, f: RestoreF
   const t0 = performance.now();
   const session = await resume(wasm, snapshot, f.dirs, f.base, f.listen, report, f.tier);
   report.done();
-  report.info(`restored ${snapshot} at instruction ${session.machine.instructionCount} (${(performance.now() - t0).toFixed(0)} ms)`);
+  report.info(`restored ${snapshot} at instruction ${counter(session).instructionCount} (${(performance.now() - t0).toFixed(0)} ms)`);
   return finish(await runWithCheckpoints(session, f, report));
 }
