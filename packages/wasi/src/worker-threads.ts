@@ -34,10 +34,13 @@ import { MAX_THREADS, isThreaded, sharedMemoryImport } from './threads';
 import type { ThreadsOptions, ThreadsOutcome } from './threads';
 import type { WASI } from './wasi';
 
-export type WorkerThreadsOptions = Pick<ThreadsOptions, 'tier' | 'deterministic' | 'limits' | 'maxThreads'>;
+export interface WorkerThreadsOptions extends Pick<ThreadsOptions, 'tier' | 'deterministic' | 'limits' | 'maxThreads'> {
+  /** Called with each worker as it is created (tests check that every one is gone at the end). */
+  onWorker?: (worker: Worker, tid: number) => void;
+}
 
-/** How the program ended, and how many threads it had (the main one included). */
-export type WorkersOutcome = ThreadsOutcome & { threads: number };
+/** How the program ended, how many threads it had (the main one included) and its memory at the end. */
+export type WorkersOutcome = ThreadsOutcome & { threads: number; memory: Uint8Array };
 
 /** The built worker entry: next to this file in dist/, or dist/ seen from the sources (tests). */
 function workerFile(): string {
@@ -130,6 +133,7 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
     const w = new Worker(file, { workerData: data, transferList: [port2] });
     workers.add(w);
     ports.add(port1);
+    options.onWorker?.(w, tid);
     port1.on('message', (m: { name: string; args: unknown[] }) => void serve(port1, reply, tid, m));
     w.on('message', (m: ThreadWorkerMessage) => {
       if ('spawn' in m) start(m.spawn, m.arg);
@@ -149,7 +153,8 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
   const o = await ended;
   await Promise.all([...workers].map((w) => w.terminate()));
   for (const p of ports) p.close();
-  return { ...o, threads: started };
+  view.refresh();
+  return { ...o, threads: started, memory: view.u8 };
 }
 
 /** A worker's error, sent as plain data, as this thread's error class. */
