@@ -39,7 +39,10 @@ export interface WorkerThreadsOptions extends Pick<ThreadsOptions, 'tier' | 'det
   onWorker?: (worker: Worker, tid: number) => void;
 }
 
-/** How the program ended, how many threads it had (the main one included) and its memory at the end. */
+/**
+ * How the program ended, how many threads it had (the main one and every tid thread-spawn
+ * handed out: a thread spawned just before the end may never have started) and its memory at the end.
+ */
 export type WorkersOutcome = ThreadsOutcome & { threads: number; memory: Uint8Array };
 
 /** The built worker entry: next to this file in dist/, or dist/ seen from the sources (tests). */
@@ -91,7 +94,6 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
   const file = workerFile();
   const workers = new Set<Worker>();
   const ports = new Set<MessagePort>();
-  let started = 0;
   let outcome: ThreadsOutcome | null = null;
   let settle!: (o: ThreadsOutcome) => void;
   const ended = new Promise<ThreadsOutcome>((resolve) => (settle = resolve));
@@ -126,7 +128,6 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
 
   const start = (tid: number, arg: number): void => {
     if (outcome !== null) return;
-    started++;
     const { port1, port2 } = new MessageChannel();
     const reply = new Int32Array(new SharedArrayBuffer(4));
     const data: ThreadWorkerData = { ...common, wasiPort: port2, reply, tid, arg };
@@ -154,7 +155,7 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
   await Promise.all([...workers].map((w) => w.terminate()));
   for (const p of ports) p.close();
   view.refresh();
-  return { ...o, threads: started, memory: view.u8 };
+  return { ...o, threads: Math.min(Atomics.load(common.tids, 0), common.maxThreads - 1) + 1, memory: view.u8 };
 }
 
 /** A worker's error, sent as plain data, as this thread's error class. */

@@ -13,7 +13,8 @@ import { THREAD_CASES, runV8Threads, threadProgram, threadsWat } from './program
 async function onWorkers(bytes: Uint8Array, wasi: WASI, options: WorkerThreadsOptions = {}): Promise<WorkersOutcome> {
   const created: Worker[] = [];
   const o = await runOnWorkers(bytes, wasi, { ...options, onWorker: (w) => created.push(w) });
-  expect(created).toHaveLength(o.threads);
+  expect(created.length).toBeGreaterThan(0);
+  expect(created.length).toBeLessThanOrEqual(o.threads); // a thread spawned just before the end may not have started
   expect(created.map((w) => w.threadId)).toEqual(created.map(() => -1)); // terminated or ended
   return o;
 }
@@ -126,7 +127,6 @@ describe('the end of a program on workers, thread-spawn, a shared memory grown b
   test('a spawned thread spawns another; tids are 1, 2', async () => {
     const o = await program('(drop (call $spawn (i32.const 4))) (call $wait) (call $exit (i32.const 0))');
     expect(o).toMatchObject({ exitCode: 0, threads: 3 });
-    // thread 2 may still be on its way (the program ended when main saw the word set): its tid is written first
     expect(word(o, 20)).toBe(1);
     expect(word(o, 24)).toBe(2);
   });
