@@ -116,14 +116,14 @@ function agentAtomicOp(sub: number, size: number, ea: number, s32: Int32Array, s
   if (size === 8) {
     const i = ea >>> 3;
     const a = v.i64;
-    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, value(base + 2) as bigint, value(sp - 2) as bigint) : rmw64(kind, a, i, value(sp - 2) as bigint);
+    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, value(base + 2) as bigint, value(sp - 2) as bigint) : (RMW[kind - 1](a, i, value(sp - 2)) as unknown as bigint);
     s32[base] = Number(BigInt.asIntN(32, old));
     s32[base + HI] = Number(old >> 32n);
   } else {
     const a = size === 1 ? v.u8 : size === 2 ? v.u16 : v.i32;
     const i = size === 1 ? ea : size === 2 ? ea >>> 1 : ea >>> 2;
     // The typed array wraps an operand to its width, as the instructions do (cmpxchg's expected value too).
-    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, s32[base + 2], s32[sp - 2]) : rmw32(kind, a, i, s32[sp - 2]);
+    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, s32[base + 2], s32[sp - 2]) : RMW[kind - 1](a, i, s32[sp - 2]);
     s32[base] = old;
     s32[base + HI] = 0;
   }
@@ -138,30 +138,10 @@ function word64(lo: number, hi: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 }
 
-/** 1 store, 2 add, 3 sub, 4 and, 5 or, 6 xor, 7 exchange: the old value (a store's is unused). */
-function rmw32(kind: number, a: Uint8Array | Uint16Array | Int32Array, i: number, x: number): number {
-  switch (kind) {
-    case 1: return Atomics.store(a, i, x);
-    case 2: return Atomics.add(a, i, x);
-    case 3: return Atomics.sub(a, i, x);
-    case 4: return Atomics.and(a, i, x);
-    case 5: return Atomics.or(a, i, x);
-    case 6: return Atomics.xor(a, i, x);
-    default: return Atomics.exchange(a, i, x);
-  }
-}
-
-function rmw64(kind: number, a: BigInt64Array, i: number, x: bigint): bigint {
-  switch (kind) {
-    case 1: return Atomics.store(a, i, x);
-    case 2: return Atomics.add(a, i, x);
-    case 3: return Atomics.sub(a, i, x);
-    case 4: return Atomics.and(a, i, x);
-    case 5: return Atomics.or(a, i, x);
-    case 6: return Atomics.xor(a, i, x);
-    default: return Atomics.exchange(a, i, x);
-  }
-}
+/** By kind - 1 (1 store, 2 add, 3 sub, 4 and, 5 or, 6 xor, 7 exchange): the old value (a store's is unused). */
+const RMW = [Atomics.store, Atomics.add, Atomics.sub, Atomics.and, Atomics.or, Atomics.xor, Atomics.exchange] as unknown as ReadonlyArray<
+  (a: Uint8Array | Uint16Array | Int32Array | BigInt64Array, i: number, x: number | bigint) => number
+>;
 
 function store(mem: MemoryInstance, ea: number, size: number, lo: number, hi: number): void {
   const dv = mem.view;
