@@ -788,7 +788,7 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
       let jit = cf.jit;
       if (jit === null && cf.heat >= 0 && ++cf.heat >= hot) jit = tierUp(inst.compiled.code, cf);
       if (jit !== null) {
-        done += jit(s32, f64, fp, pc - cf.entry, sp, budget - done, dv, memSize, dirty, g32, globalWords, io, frameTop, 0, funcAddr, inst, functions, t);
+        done += jit(s32, f64, fp | 0, (pc - cf.entry) | 0, sp | 0, (budget - done) | 0, dv, memSize, dirty, g32, globalWords, io, frameTop | 0, 0, funcAddr, inst, functions, t);
         pc = io[0];
         sp = io[1];
         if (io[2] !== fp || io[3] !== funcAddr) {

@@ -62,7 +62,8 @@ export type JitCall = (k: JitShared, fp: number, left: number, frameTop: number,
 
 /** What compiled code calling compiled code shares: the run loop's registers and limits, set on each entry. */
 export interface JitShared {
-  s32: Int32Array; f64: Float64Array; dv: DataView; memSize: number; dirty: Uint8Array; g32: Int32Array; gw: Int32Array;
+  /** `pages`: the memory's size in pages (its size in bytes may be 4 GiB, not a small integer). */
+  s32: Int32Array; f64: Float64Array; dv: DataView; pages: number; dirty: Uint8Array; g32: Int32Array; gw: Int32Array;
   io: Int32Array; inst: ModuleInstance; functions: FunctionInstance[]; t: Thread;
   /** maxCallDepth * FRAME_WORDS, the thread's stack words, its breakpoint function (-1 none). */
   mf: number; sw: number; brk: number;
@@ -76,12 +77,14 @@ function shared(
 ): JitShared {
   let k = t.jitShared as JitShared | null;
   if (k === null) {
-    k = { s32, f64, dv, memSize, dirty, g32, gw, io, inst, functions, t, mf: 0, sw: 0, brk: -1, left: 0, hi: 0 };
+    k = { s32, f64, dv, pages: 0, dirty, g32, gw, io, inst, functions, t, mf: 0, sw: 0, brk: -1, left: 0, hi: 0 };
     t.jitShared = k;
   }
-  k.s32 = s32; k.f64 = f64; k.dv = dv; k.memSize = memSize; k.dirty = dirty; k.g32 = g32; k.gw = gw;
+  // Integers stay small integers here (a number field that once held a double would change
+  // the record's shape and deoptimize the compiled code that reads it).
+  k.s32 = s32; k.f64 = f64; k.dv = dv; k.pages = (memSize / 65536) | 0; k.dirty = dirty; k.g32 = g32; k.gw = gw;
   k.io = io; k.inst = inst; k.functions = functions;
-  k.mf = t.maxCallDepth * 3; k.sw = t.stackWords; k.brk = t.breakAddr;
+  k.mf = (t.maxCallDepth * 3) | 0; k.sw = t.stackWords | 0; k.brk = t.breakAddr | 0;
   return k;
 }
 
@@ -107,6 +110,16 @@ export interface JitContext {
   /** Params then declared locals. */
   localTypes(funcIndex: number): ValType[];
 }
+
+/**
+ * The first calls of a compiled function from the run loop run at most WARM_BUDGET
+ * instructions each (the run loop goes on and calls again): V8 allocates a function's
+ * feedback vector only once it ran a while, inside the first call's loop when that call
+ * runs long, so the code before the loop would have no type feedback and optimized code
+ * deoptimize there on every later entry.
+ */
+const WARM_CALLS = 64;
+const WARM_BUDGET = 20000;
 
 /** Functions longer than this (code words) are left to the interpreter. */
 const MAX_WORDS = 60000;
@@ -393,7 +406,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         return body;
       case Op.MemorySize:
         if (ctx.sharedMemory === true) break;
-        body += `a${h}=(memSize/65536)|0;`;
+        body += `a${h}=k.pages;`;
         return body;
       case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; return body;
       case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; return body;
@@ -575,7 +588,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   const jit =
-    `function jit(${params}){${decl},R=-1,K=0;${ints}const k=${enterShared}${limits}` +
+    `function jit(${params}){${decl},R=-1,K=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}${limits}` +
     `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
@@ -595,11 +608,11 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   }
   const fast =
     `function fast(${fastParams}){${fastDecl};` +
-    'const s32=k.s32,f64=k.f64,dv=k.dv,memSize=k.memSize,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
+    'const s32=k.s32,f64=k.f64,dv=k.dv,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
     `${limits}${zero}` +
     `try{main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
     `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
-  return `${head}${sw}return [${jit},${fast}];`;
+  return `${head}let warm=0;${sw}return [${jit},${fast}];`;
 }
 
 /** The targets (absolute pcs) of the branch at pc, or none. */

@@ -221,6 +221,31 @@ test('deep recursion in compiled code: results as the interpreter, ExhaustionErr
   expect(outcomes[0].count).toBeGreaterThan(100000);
 });
 
+// Compiled stores mark a page once per run of stores into it (the last page marked is
+// remembered): pages alternate, and one store straddles two pages.
+const PAGES = `(module (memory (export "memory") 8)
+  (func (export "run") (param $n i32) (local $i i32) (local $a i32)
+    (loop $l
+      (local.set $a (select (i32.const 327780) (i32.const 131172) (i32.and (local.get $i) (i32.const 1))))
+      (if (i32.eq (local.get $i) (i32.const 6)) (then (local.set $a (i32.const 262142))))
+      (i32.store (local.get $a) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))`;
+
+test('dirty pages of compiled stores are the interpreter\'s', async () => {
+  const bytes = await wat(PAGES);
+  const pages = [];
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier });
+    m.invoke('run', [2]); // compiles the loop under eager
+    m.memory!.clearDirty();
+    m.invoke('run', [9]);
+    pages.push(m.memory!.dirtyPages());
+  }
+  expect(pages[1]).toEqual(pages[0]);
+  expect(pages[0]).toEqual(expect.arrayContaining([2, 3, 4, 5])); // 262142: pages 3 and 4
+});
+
 test('host calls from a compiled loop: suspension, callbacks into wasm and dirty pages as in the interpreter', async () => {
   const bytes = await wat(`(module
     (import "env" "tick" (func $tick (param i32) (result i32)))
