@@ -12,6 +12,7 @@ import { debug } from './commands/debug';
 import { inspect } from './commands/inspect';
 import { gatewayClient, gatewayCommand, migrateSnapshot, runMigrating, serve } from './commands/migrate';
 import { checkpointCommand, restoreCommand, run } from './commands/run';
+import { refuseWorkers, runOnWorkerThreads } from './commands/workers';
 import { Launch, resume, singleThreaded, start } from './session';
 import { TRAP_FRAMES, formatStack, trapStacks } from './stack';
 
@@ -27,6 +28,10 @@ const argOption = () =>
 const invokeOption = () => new Option('--invoke <NAME>', 'call this export (numeric arguments) instead of _start');
 const deterministicOption = () =>
   new Option('--deterministic', 'canonical NaNs from float arithmetic, the same bits on every host (a snapshot keeps the mode)');
+
+const threadsOption = () =>
+  new Option('--threads <MODE>', 'a wasi-threads program: group (default: every thread on one JS thread, deterministic, snapshots) or workers (each on a worker thread, one SharedArrayBuffer memory; no snapshots)')
+    .choices(['group', 'workers']);
 
 const tierOption = () =>
   new Option('--tier <TIER>', 'the JS tier: auto (compile hot functions to JavaScript), interpreter (off) or eager (every function); stops, snapshots and results are the same under each')
@@ -86,10 +91,15 @@ export function program(setExit: (code: number) => void): Command {
     .addOption(invokeOption())
     .addOption(deterministicOption())
     .addOption(tierOption())
+    .addOption(threadsOption())
     .option('--migrate-to <HOST:PORT>', 'move the running program to `mvvm serve` there on SIGUSR2 or --after N')
     .option('--gateway <HOST:PORT>', 'give the program a listening socket (the fd after its preopens) relayed by `mvvm gateway` (its --control address)')
     .passThroughOptions();
   peerOptions(sourceOptions(runCmd)).action(async (wasm: string, args: string[], o) => {
+    if (o.threads === 'workers') {
+      if (o.migrateTo !== undefined || o.gateway !== undefined) throw refuseWorkers(o.migrateTo !== undefined ? '--migrate-to' : '--gateway');
+      return setExit(await runOnWorkerThreads(launchOf(wasm, o, args)));
+    }
     const launch = { ...launchOf(wasm, o, args), gateway: gatewayClient(o, (line) => process.stderr.write(`mvvm run: ${line}\n`)) };
     setExit(o.migrateTo !== undefined ? await runMigrating(launch, o) : await run(launch));
   });
@@ -145,6 +155,7 @@ export function program(setExit: (code: number) => void): Command {
       .addOption(dirOption())
       .addOption(invokeOption())
       .addOption(deterministicOption())
+      .addOption(threadsOption())
       .argument('[args...]', 'more program arguments (after --)'),
   )
     .addHelpText(
@@ -156,7 +167,10 @@ spaces never split; everything after -- is passed verbatim (mvvm checkpoint -t P
 With no trigger only SIGUSR1 or SIGINT takes a checkpoint. Exit status 3: the program ended
 and no snapshot was written (the trigger never came, or there was none).`,
     )
-    .action(async (args: string[], o) => setExit(await checkpointCommand(launchOf(o.target, o, args), o)));
+    .action(async (args: string[], o) => {
+      if (o.threads === 'workers') throw refuseWorkers('checkpoint');
+      setExit(await checkpointCommand(launchOf(o.target, o, args), o));
+    });
 
   triggerOptions(
     cli

@@ -50,7 +50,7 @@ export interface Session {
 
 const WASI_MODULE = 'wasi_snapshot_preview1';
 
-function readModule(path: string): Uint8Array {
+export function readModule(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
@@ -81,7 +81,7 @@ function usesWasi(compiled: CompiledModule): boolean {
   return compiled.module.imports.some((i) => i.module === WASI_MODULE);
 }
 
-function preopenMap(dirs: Preopen[]): Record<string, string> {
+export function preopenMap(dirs: Preopen[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const d of dirs) {
     const host = resolve(d.host);

@@ -45,3 +45,5 @@ export class WASI extends CoreWASI {
     return out;
   }
 }
+export { runOnWorkers } from './worker-threads';
+export type { WorkerThreadsOptions, WorkersOutcome } from './worker-threads';

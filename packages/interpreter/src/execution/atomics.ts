@@ -39,6 +39,7 @@ export function atomicOp(sub: number, offset: number, s32: Int32Array, sp: numbe
   const ea = (s32[base] >>> 0) + (offset >>> 0);
   if (ea + size > mem.byteLength) return -TrapCode.MemoryOutOfBounds;
   if ((ea & (size - 1)) !== 0) return -TrapCode.UnalignedAtomic;
+  if (mem.atomicViews !== null) return agentAtomicOp(sub, size, ea, s32, sp, base, mem);
   const dv = mem.view;
   if (sub === 0) return notify(mem, ea, s32[base + 2] >>> 0, s32, base);
   if (sub <= 2) return wait(mem, ea, sub === 2, s32, base, t);
@@ -86,6 +87,61 @@ export function atomicOp(sub: number, offset: number, s32: Int32Array, sp: numbe
   store(mem, ea, size, vlo, vhi); // store
   return base;
 }
+
+/**
+ * An atomic instruction on a memory that other agents (worker threads) share at the same time
+ * (MemoryInstance.onSharedBuffer): the JavaScript Atomics on views of its SharedArrayBuffer
+ * (little-endian hosts only: the caller checks), so that it is atomic with respect to them.
+ * wait blocks this agent in Atomics.wait (a worker: a browser's main thread cannot block),
+ * notify is Atomics.notify; the address is checked (bounds, alignment) by atomicOp.
+ */
+function agentAtomicOp(sub: number, size: number, ea: number, s32: Int32Array, sp: number, base: number, mem: MemoryInstance): number {
+  const v = mem.atomicViews!;
+  if (sub === 0) {
+    s32[base] = Atomics.notify(v.i32, ea >>> 2, s32[base + 2] >>> 0);
+    s32[base + HI] = 0;
+    return base + 2;
+  }
+  if (sub <= 2) {
+    const thi = s32[base + 4 + HI];
+    const ns = thi < 0 ? Infinity : thi * 4294967296 + (s32[base + 4] >>> 0);
+    const r = sub === 2 ? Atomics.wait(v.i64, ea >>> 3, word64(s32[base + 2], s32[base + 2 + HI]), ns / 1e6) : Atomics.wait(v.i32, ea >>> 2, s32[base + 2], ns / 1e6);
+    s32[base] = r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
+    s32[base + HI] = 0;
+    return base + 2;
+  }
+  const value = (at: number): number | bigint => (size === 8 ? word64(s32[at], s32[at + HI]) : s32[at]);
+  const kind = sub < 0x17 ? 0 : sub < 0x1e ? 1 : sub < 0x48 ? 2 + (((sub - 0x1e) / 7) | 0) : 8;
+  let old: number | bigint;
+  if (size === 8) {
+    const i = ea >>> 3;
+    const a = v.i64;
+    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, value(base + 2) as bigint, value(sp - 2) as bigint) : (RMW[kind - 1](a, i, value(sp - 2)) as unknown as bigint);
+    s32[base] = Number(BigInt.asIntN(32, old));
+    s32[base + HI] = Number(old >> 32n);
+  } else {
+    const a = size === 1 ? v.u8 : size === 2 ? v.u16 : v.i32;
+    const i = size === 1 ? ea : size === 2 ? ea >>> 1 : ea >>> 2;
+    // The typed array wraps an operand to its width, as the instructions do (cmpxchg's expected value too).
+    old = kind === 0 ? Atomics.load(a, i) : kind === 8 ? Atomics.compareExchange(a, i, s32[base + 2], s32[sp - 2]) : RMW[kind - 1](a, i, s32[sp - 2]);
+    s32[base] = old;
+    s32[base + HI] = 0;
+  }
+  if (kind !== 0) {
+    mem.dirty[ea >>> 16] = 1;
+    mem.dirty[(ea + size - 1) >>> 16] = 1;
+  }
+  return kind === 0 ? sp : kind === 1 ? base : base + 2; // load; store; read-modify-write and cmpxchg
+}
+
+function word64(lo: number, hi: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+}
+
+/** By kind - 1 (1 store, 2 add, 3 sub, 4 and, 5 or, 6 xor, 7 exchange): the old value (a store's is unused). */
+const RMW = [Atomics.store, Atomics.add, Atomics.sub, Atomics.and, Atomics.or, Atomics.xor, Atomics.exchange] as unknown as ReadonlyArray<
+  (a: Uint8Array | Uint16Array | Int32Array | BigInt64Array, i: number, x: number | bigint) => number
+>;
 
 function store(mem: MemoryInstance, ea: number, size: number, lo: number, hi: number): void {
   const dv = mem.view;

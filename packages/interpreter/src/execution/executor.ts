@@ -478,7 +478,12 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
         dirty[(a + 1) >>> 16] = 1;
         sp -= 4;
         continue;
-      case 0x3f: // memory.size
+      case 0x3f: // memory.size (of a memory that other agents share: as they grew it)
+        if (mem!.sharedSize !== null && mem!.refresh()) {
+          dv = mem!.view;
+          memSize = mem!.byteLength;
+          dirty = mem!.dirty;
+        }
         s32[sp] = mem!.pages;
         sp += 2;
         continue;
@@ -811,6 +816,15 @@ export function execute(store: Store, t: Thread, budget: number): RunResult {
     }
   }
 
+  if (trap === TrapCode.MemoryOutOfBounds && mem !== null && mem.sharedSize !== null && mem.refresh()) {
+    // Another agent grew the shared memory: the access may be in bounds now. Every access
+    // checks its bounds before it changes anything, so the machine goes back to the start
+    // of the instruction (the first word of its ordinal) and runs it again next step.
+    w = ordinals[pc - 1];
+    while (pc > segStart && ordinals[pc - 1] === w) pc--;
+    trap = TrapCode.None;
+    result = RunResult.Budget;
+  }
   // Every exit comes before the current segment's STOP is reached, so it lies in `code`.
   if (stopPc >= 0) code[stopPc] = stopWord; // never leave a STOP behind
   if (trap !== TrapCode.None) done += ordinals[pc - 1] - ordinals[segStart] + 1; // through the trapping instruction

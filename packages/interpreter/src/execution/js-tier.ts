@@ -105,6 +105,8 @@ export interface JitContext {
   funcType(funcIndex: number): FuncType;
   type(typeIndex: number): FuncType;
   globalType(globalIndex: number): ValType;
+  /** Memory 0 is shared: other agents may grow it, so memory.size is left to the interpreter (which re-reads the shared size). */
+  sharedMemory?: boolean;
   /** Params then declared locals. */
   localTypes(funcIndex: number): ValType[];
 }
@@ -402,7 +404,10 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         body += `x=gw[${code[pc + 1]}];`;
         body += tD ? `FD[${D0}]=d${t};g32[x]=T[${B0}];g32[x+${HI}]=T[${B0 + HI}];` : `g32[x]=a${t};g32[x+${HI}]=b${t};`;
         return body;
-      case Op.MemorySize: body += `a${h}=k.pages;`; return body;
+      case Op.MemorySize:
+        if (ctx.sharedMemory === true) break;
+        body += `a${h}=k.pages;`;
+        return body;
       case Op.I32Const: case Op.F32Const: body += `a${h}=${code[pc + 1]};`; return body;
       case Op.I64Const: body += `a${h}=${code[pc + 1]};b${h}=${code[pc + 2]};`; return body;
       case Op.F64Const: {

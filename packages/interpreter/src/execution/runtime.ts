@@ -84,6 +84,17 @@ export class MemoryInstance {
    * matching address: FIFO per address. Part of a ThreadGroup's state.
    */
   readonly waiters: Thread[] = [];
+  /**
+   * A memory whose bytes live in a SharedArrayBuffer that other agents (worker threads) use
+   * too (MemoryInstance.onSharedBuffer): `sharedSize[0]` is its current size in pages, which
+   * any of them may grow. Null otherwise. The views still cover exactly `pages`: the run
+   * loop re-reads the shared size only on its rare paths (memory.size, memory.grow, an
+   * access out of bounds, which retries once the size grew: refresh()), and the atomic
+   * instructions are real Atomics on the typed views below (execution/atomics.ts).
+   */
+  sharedSize: Int32Array | null = null;
+  /** With sharedSize: views of the whole SharedArrayBuffer for the atomic instructions. */
+  atomicViews: { u8: Uint8Array; u16: Uint16Array; i32: Int32Array; i64: BigInt64Array } | null = null;
 
   /** `shared`: the threads proposal's shared memory (may be imported by several stores). */
   constructor(public pages: number, readonly max: number | undefined, readonly shared = false) {
@@ -92,6 +103,33 @@ export class MemoryInstance {
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.dirty = new Uint8Array(pages + 1); // +1: a write's last byte may index one past the end
+  }
+
+  /**
+   * A shared memory on `buffer`, used by several agents at once: `size[0]` is the current
+   * size in pages (at most `max`), kept with Atomics. `buffer` is a growable
+   * SharedArrayBuffer (grown with the memory) or one of `max` pages. The caller makes both.
+   */
+  static onSharedBuffer(buffer: SharedArrayBuffer, size: Int32Array, max: number): MemoryInstance {
+    const pages = Atomics.load(size, 0);
+    if (!Number.isInteger(max) || max > MAX_PAGES || pages > max || pages * PAGE_SIZE > buffer.byteLength) {
+      throw new RangeError(`a shared buffer of ${buffer.byteLength} bytes cannot hold ${pages} of at most ${max} pages`);
+    }
+    const m = new MemoryInstance(0, max, true);
+    m.sharedSize = size;
+    m.atomicViews = { u8: new Uint8Array(buffer), u16: new Uint16Array(buffer), i32: new Int32Array(buffer), i64: new BigInt64Array(buffer) };
+    // A SharedArrayBuffer serves as this memory's storage: views are made on it as on an ArrayBuffer.
+    m.replaceBuffer(buffer as unknown as ArrayBuffer, pages);
+    return m;
+  }
+
+  /** A memory on a shared buffer: takes the shared size if another agent grew it; true if it did. */
+  refresh(): boolean {
+    if (this.sharedSize === null) return false;
+    const pages = Atomics.load(this.sharedSize, 0);
+    if (pages === this.pages) return false;
+    this.replaceBuffer(this.buffer, pages);
+    return true;
   }
 
   markDirty(offset: number, length: number): void {
@@ -112,6 +150,7 @@ export class MemoryInstance {
 
   /** memory.grow: the old size in pages, or -1 when the limit or the host says no. */
   grow(delta: number): number {
+    if (this.sharedSize !== null) return this.growShared(delta);
     const old = this.pages;
     const limit = Math.min(this.max ?? MAX_PAGES, MAX_PAGES);
     if (delta > limit - old) return -1;
@@ -129,6 +168,31 @@ export class MemoryInstance {
     }
     this.replaceBuffer(buffer, pages);
     return old;
+  }
+
+  /** grow() of a memory on a shared buffer: a compare-exchange of the shared size, the buffer grown first. */
+  private growShared(delta: number): number {
+    const size = this.sharedSize!;
+    const limit = Math.min(this.max!, MAX_PAGES);
+    const buffer = this.buffer as unknown as SharedArrayBuffer & { growable?: boolean; grow?(bytes: number): void };
+    for (;;) {
+      const old = Atomics.load(size, 0);
+      if (delta > limit - old) return -1;
+      const pages = old + delta;
+      if (delta !== 0 && buffer.byteLength < pages * PAGE_SIZE) {
+        if (buffer.growable !== true) return -1;
+        try {
+          buffer.grow!(pages * PAGE_SIZE);
+        } catch {
+          // Another agent grew it further meanwhile (a SharedArrayBuffer never shrinks), or the host said no.
+          if (buffer.byteLength < pages * PAGE_SIZE) return -1;
+        }
+      }
+      if (delta === 0 || Atomics.compareExchange(size, 0, old, pages) === old) {
+        this.replaceBuffer(this.buffer, pages);
+        return old;
+      }
+    }
   }
 
   /** Makes `buffer` (at least pages × 64 KiB, zero beyond what was written) this memory's storage. */

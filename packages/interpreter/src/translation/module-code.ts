@@ -1,5 +1,5 @@
 import type { JitContext } from '../execution/js-tier';
-import { slotCount, slotsOf } from '../syntax/types';
+import { entityTypes, slotCount, slotsOf } from '../syntax/types';
 import type { Module } from '../syntax/types';
 import type { ModuleContext } from '../validation/module';
 import { SIMD_NAN_F32, SIMD_NAN_F64 } from '../execution/deterministic';
@@ -58,6 +58,7 @@ export class ModuleCode {
       funcType: (i) => this.ctx.funcTypes[i],
       type: (i) => this.module.types[i],
       globalType: (i) => this.ctx.globals[i].valType,
+      sharedMemory: entityTypes(this.module).memories[0]?.shared === true,
       localTypes: (funcIndex) => {
         const types = [...this.ctx.funcTypes[funcIndex].params];
         for (const run of this.module.codes[funcIndex - this.ctx.numImportedFuncs].locals) for (let i = 0; i < run.count; i++) types.push(run.type);
