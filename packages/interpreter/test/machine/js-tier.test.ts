@@ -338,7 +338,8 @@ test('an unknown tier is refused', async () => {
 // call_indirect from compiled code: iteration i calls table slot i & 3 (four functions of
 // type $op, arguments of every kind; $d branches), except slot $last at iteration $at; at
 // iteration $swap, table.set puts slot 2's function into slot 0. Slot 4 is null, 5 has
-// another type, 6 is a host function of type $op, the table has 10 slots.
+// another type ($wrong: "other" calls it, so that it is compiled too), 6 is a host
+// function of type $op, the table has 10 slots.
 const INDIRECT = `(module
   (type $op (func (param i32 i64 f64) (result i32)))
   (type $other (func (param i32) (result i32)))
@@ -355,6 +356,7 @@ const INDIRECT = `(module
       (br_if $l (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 3))))
     (local.get 0))
   (func $wrong (type $other) (local.get 0))
+  (func (export "other") (param i32) (result i32) (call $wrong (local.get 0)))
   (func (export "run") (param $n i32) (param $at i32) (param $last i32) (param $swap i32) (result i32) (local $i i32) (local $s i32)
     (loop $l
       (if (i32.eq (local.get $i) (local.get $swap)) (then (table.set $t (i32.const 0) (table.get $t (i32.const 2)))))
@@ -445,6 +447,9 @@ describe('call_indirect in compiled code', () => {
     const outcomes = [];
     for (const tier of ['interpreter', 'eager'] as Tier[]) {
       const m = await Machine.instantiate(bytes, indirectImports(), { tier });
+      expect(m.invoke('other', [5])).toEqual([5]);
+      // $wrong compiled: what refuses it is the signature check
+      if (tier === 'eager') expect(m.instance.compiled.functions[4].fast).not.toBeNull();
       let error: unknown;
       try {
         m.invoke('run', [5000, 3001, slot, -1]);
