@@ -14,8 +14,8 @@ import { wat } from '../helpers/wat';
 const kernel = (name: string) => readFileSync(join(__dirname, '../../../../bench/kernels', `${name}.wasm`));
 
 // Kernels of the benchmark at small sizes: i64 hashing, f64 (sqrt, div), sorting with
-// calls, a br_table interpreter, recursion.
-const KERNELS: [string, number][] = [['hash64', 1], ['mandelbrot', 10], ['nbody', 30], ['sort', 200], ['vm', 150], ['fib', 12]];
+// calls, a br_table interpreter, recursion, indirect calls.
+const KERNELS: [string, number][] = [['hash64', 1], ['mandelbrot', 10], ['nbody', 30], ['sort', 200], ['vm', 150], ['fib', 12], ['dispatch', 3]];
 
 interface Outcome {
   results: unknown[];
