@@ -11,8 +11,11 @@
  * - It counts instructions per straight-line segment as the run loop does: before entering
  *   a segment it checks that the budget covers all of it, else it exits at the segment's
  *   start and the run loop runs the part the budget allows (so `step(n)` stays exact).
- * - What it does not compile — calls, returns, host calls, traps, memory.grow, tables, bulk
- *   memory — it exits before: the run loop then executes that instruction itself. A trap
+ * - What it does not compile — calls of imports and of functions not compiled, returns to
+ *   the run loop, host calls, traps, memory.grow, tables, bulk memory — it exits before: the
+ *   run loop then executes that instruction itself. `call` and `call_indirect` of a compiled
+ *   function of the same instance (for call_indirect: the live table's slot, checked as the
+ *   interpreter checks it) call its `fast` entry directly. A trap
  *   is detected before the instruction changes anything, so the interpreter re-executes it
  *   and raises the very same error; calls, suspension, breakpoints, call-depth exhaustion
  *   and dirty-page marking of host functions are the interpreter's own.
