@@ -155,6 +155,23 @@ const TRAPPING = `(module (memory 1)
   (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "deep") (result i32) (call $down (i32.const 0))))`;
 
+/** Invokes fn, which must trap with `message`: the error and the machine's state after it. */
+function trapOutcome(m: Machine, fn: string, args: unknown[], message: string) {
+  let error: unknown;
+  try {
+    m.invoke(fn, args);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(Trap);
+  expect((error as Error).message).toContain(message);
+  const th = m.thread;
+  return {
+    message: (error as Error).message, count: m.instructionCount, detail: th.trapDetail,
+    registers: [th.pc, th.sp, th.fp, th.frameTop], stack: Array.from(th.s32.subarray(0, th.sp)),
+  };
+}
+
 test.each([
   ['div', [3000], 'integer divide by zero'],
   ['oob', [7], 'out of bounds memory access'],
@@ -165,19 +182,7 @@ test.each([
   const outcomes = [];
   for (const tier of ['interpreter', 'eager'] as Tier[]) {
     const m = await Machine.instantiate(bytes, {}, { tier });
-    let error: unknown;
-    try {
-      m.invoke(fn, args);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(Trap);
-    expect((error as Error).message).toContain(message);
-    const th = m.thread;
-    outcomes.push({
-      message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty),
-      registers: [th.pc, th.sp, th.fp], stack: Array.from(th.s32.subarray(0, th.sp)),
-    });
+    outcomes.push({ ...trapOutcome(m, fn, args, message), memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
   }
   expect(outcomes[1]).toEqual(outcomes[0]);
   expect(outcomes[0].count).toBeGreaterThan(10000);
@@ -450,19 +455,7 @@ describe('call_indirect in compiled code', () => {
       expect(m.invoke('other', [5])).toEqual([5]);
       // $wrong compiled: what refuses it is the signature check
       if (tier === 'eager') expect(m.instance.compiled.functions[4].fast).not.toBeNull();
-      let error: unknown;
-      try {
-        m.invoke('run', [5000, 3001, slot, -1]);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(Trap);
-      expect((error as Error).message).toContain(message);
-      const th = m.thread;
-      outcomes.push({
-        message: (error as Error).message, count: m.instructionCount, detail: th.trapDetail,
-        registers: [th.pc, th.sp, th.fp, th.frameTop], stack: Array.from(th.s32.subarray(0, th.sp)),
-      });
+      outcomes.push(trapOutcome(m, 'run', [5000, 3001, slot, -1], message));
     }
     expect(outcomes[1]).toEqual(outcomes[0]);
     expect(outcomes[0].count).toBeGreaterThan(3000 * 10);
