@@ -64,6 +64,7 @@ const KERNELS: Kernel[] = [
   { name: 'hash64', n: 1500, what: 'i64 xxhash64-like over 16 KiB, n passes' },
   { name: 'sort', n: 120000, what: 'quicksort + heapsort of n pseudo-random i32' },
   { name: 'vm', n: 200000, what: 'bytecode VM, big switch (br_table), n loop iters' },
+  { name: 'dispatch', n: 3000, what: 'vtables and a sort comparator: call_indirect, n rounds' },
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
     compiled,
     funcAddrs,
     tableAddrs,
+    tables: [],
     memAddrs,
     globalWords: new Int32Array(0),
     globalAddrs,
@@ -153,6 +154,7 @@ export function instantiate(store: Store, compiled: CompiledModule, imports: Imp
     funcAddrs[counts.funcs + i] = store.addFunction(new FunctionInstance(type, store.typeId(type), inst, compiled.functions[i], null));
   }
   for (const t of m.tables) tableAddrs.push(store.addTable(new TableInstance(t.elemType, t.limits.min, t.limits.max)));
+  inst.tables = tableAddrs.map((addr) => store.tables[addr]);
   for (const mt of m.memories) memAddrs.push(store.addMemory(new MemoryInstance(mt.limits.min, mt.limits.max, mt.shared === true)));
   for (const g of m.globals) {
     const addr = store.addGlobal(g.type);

@@ -11,8 +11,11 @@
  * - It counts instructions per straight-line segment as the run loop does: before entering
  *   a segment it checks that the budget covers all of it, else it exits at the segment's
  *   start and the run loop runs the part the budget allows (so `step(n)` stays exact).
- * - What it does not compile — calls, returns, host calls, traps, memory.grow, tables, bulk
- *   memory — it exits before: the run loop then executes that instruction itself. A trap
+ * - What it does not compile — calls of imports and of functions not compiled, returns to
+ *   the run loop, host calls, traps, memory.grow, tables, bulk memory — it exits before: the
+ *   run loop then executes that instruction itself. `call` and `call_indirect` of a compiled
+ *   function of the same instance (for call_indirect: the live table's slot, checked as the
+ *   interpreter checks it) call its `fast` entry directly. A trap
  *   is detected before the instruction changes anything, so the interpreter re-executes it
  *   and raises the very same error; calls, suspension, breakpoints, call-depth exhaustion
  *   and dirty-page marking of host functions are the interpreter's own.
@@ -368,25 +371,39 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         }
         return body;
       }
-      case Op.Call: {
+      case Op.Call: case Op.CallIndirect: {
         // A function of this module compiled by the tier is called directly (its `fast`
         // entry); anything else — an import, a function not compiled (yet), a breakpoint on
         // it, the call-depth limit, a deep JavaScript stack — the run loop calls.
+        // call_indirect reads the live table on every call (table.set/grow, segments and
+        // restores change it) and makes the interpreter's checks before anything changes:
+        // an index out of bounds, a null slot, another signature, a host function or one of
+        // another instance hand the instruction back (the run loop traps or calls).
+        const indirect = op === Op.CallIndirect;
         const idx = code[pc + 1];
-        if (idx < ctx.numImports) return body + exit;
-        const callee = ctx.funcType(idx);
+        if (!indirect && idx < ctx.numImports) return body + exit;
+        const callee = indirect ? ctx.type(idx) : ctx.funcType(idx);
         const P = callee.params.length;
         const R = callee.results.length;
-        const at = h - 2 * P; // the callee's fp, from ours
-        const rest = ty.slice(0, ty.length - P);
+        const rest = ty.slice(0, ty.length - P - (indirect ? 1 : 0));
+        const at = heightOf(rest); // the callee's fp, from ours
         let args = '';
-        for (let i = 0; i < P; i++) args += ty[ty.length - P + i] === 'd' ? `,d${at + 2 * i}` : `,a${at + 2 * i},b${at + 2 * i}`;
+        for (let i = 0; i < P; i++) args += ty[rest.length + i] === 'd' ? `,d${at + 2 * i}` : `,a${at + 2 * i},b${at + 2 * i}`;
         let results = '';
         if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : `a${at}=r;b${at}=k.hi;`;
         else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
+        let addr: string;
+        if (indirect) {
+          body +=
+            `x=a${t}>>>0;tb=inst.tables[${code[pc + 2]}];if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
+            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==inst.typeIds[${idx}])${exit}cc=fn.compiled;`;
+          addr = 'x';
+        } else {
+          body += `cc=C[${idx - ctx.numImports}];`;
+          addr = `inst.funcAddrs[${idx}]`;
+        }
         body +=
-          `cc=C[${idx - ctx.numImports}];` +
-          `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===inst.funcAddrs[${idx}]))${exit}` +
+          `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===${addr}))${exit}` +
           `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,depth+WEIGHT${args});left=k.left;` +
           `if(left<0){left=-1-left;t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=${selfOf()};X=-1;E=${sig(rest)};break main;}` +
           `${results}${enter(next)}`;
@@ -544,7 +561,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null';
+  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null,tb=null,fn=null';
   let decl = `let ${temps}`;
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';

@@ -261,6 +261,8 @@ export interface ModuleInstance {
   compiled: CompiledModule;
   funcAddrs: Int32Array;
   tableAddrs: number[];
+  /** The tables themselves (store.tables[tableAddrs[i]]: a table instance never changes), read by the JS tier's call_indirect. */
+  tables: TableInstance[];
   memAddrs: number[];
   /** Word index (in the store's global words) of each global's low word. */
   globalWords: Int32Array;

@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExhaustionError, Machine, Suspend, Tier, Trap, WasmError, hostFunction } from '../../src';
 import { HOT_THRESHOLD } from '../../src/execution/js-tier';
+import { LO } from '../../src/execution/layout';
 import { wat } from '../helpers/wat';
 
 const kernel = (name: string) => readFileSync(join(__dirname, '../../../../bench/kernels', `${name}.wasm`));
 
 // Kernels of the benchmark at small sizes: i64 hashing, f64 (sqrt, div), sorting with
-// calls, a br_table interpreter, recursion.
-const KERNELS: [string, number][] = [['hash64', 1], ['mandelbrot', 10], ['nbody', 30], ['sort', 200], ['vm', 150], ['fib', 12]];
+// calls, a br_table interpreter, recursion, indirect calls.
+const KERNELS: [string, number][] = [['hash64', 1], ['mandelbrot', 10], ['nbody', 30], ['sort', 200], ['vm', 150], ['fib', 12], ['dispatch', 3]];
 
 interface Outcome {
   results: unknown[];
@@ -154,6 +155,23 @@ const TRAPPING = `(module (memory 1)
   (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
   (func (export "deep") (result i32) (call $down (i32.const 0))))`;
 
+/** Invokes fn, which must trap with `message`: the error and the machine's state after it. */
+function trapOutcome(m: Machine, fn: string, args: unknown[], message: string) {
+  let error: unknown;
+  try {
+    m.invoke(fn, args);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(Trap);
+  expect((error as Error).message).toContain(message);
+  const th = m.thread;
+  return {
+    message: (error as Error).message, count: m.instructionCount, detail: th.trapDetail,
+    registers: [th.pc, th.sp, th.fp, th.frameTop], stack: Array.from(th.s32.subarray(0, th.sp)),
+  };
+}
+
 test.each([
   ['div', [3000], 'integer divide by zero'],
   ['oob', [7], 'out of bounds memory access'],
@@ -164,19 +182,7 @@ test.each([
   const outcomes = [];
   for (const tier of ['interpreter', 'eager'] as Tier[]) {
     const m = await Machine.instantiate(bytes, {}, { tier });
-    let error: unknown;
-    try {
-      m.invoke(fn, args);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(Trap);
-    expect((error as Error).message).toContain(message);
-    const th = m.thread;
-    outcomes.push({
-      message: (error as Error).message, count: m.instructionCount, memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty),
-      registers: [th.pc, th.sp, th.fp], stack: Array.from(th.s32.subarray(0, th.sp)),
-    });
+    outcomes.push({ ...trapOutcome(m, fn, args, message), memory: m.memory!.u8.slice(), dirty: Array.from(m.memory!.dirty) });
   }
   expect(outcomes[1]).toEqual(outcomes[0]);
   expect(outcomes[0].count).toBeGreaterThan(10000);
@@ -332,4 +338,167 @@ test('auto compiles a function once it is hot, not before', async () => {
 test('an unknown tier is refused', async () => {
   const bytes = await wat('(module)');
   await expect(Machine.instantiate(bytes, {}, { tier: 'fast' as Tier })).rejects.toThrow(WasmError);
+});
+
+// call_indirect from compiled code: iteration i calls table slot i & 3 (four functions of
+// type $op, arguments of every kind; $d branches), except slot $last at iteration $at; at
+// iteration $swap, table.set puts slot 2's function into slot 0. Slot 4 is null, 5 has
+// another type ($wrong: "other" calls it, so that it is compiled too), 6 is a host
+// function of type $op, the table has 10 slots.
+const INDIRECT = `(module
+  (type $op (func (param i32 i64 f64) (result i32)))
+  (type $other (func (param i32) (result i32)))
+  (import "env" "host" (func $host (type $op)))
+  (table $t 10 funcref)
+  (elem (i32.const 0) $a $b $c $d)
+  (elem (i32.const 5) $wrong $host)
+  (func $a (type $op) (i32.add (local.get 0) (i32.wrap_i64 (local.get 1))))
+  (func $b (type $op) (i32.add (i32.mul (local.get 0) (i32.const 3)) (i32.trunc_f64_s (local.get 2))))
+  (func $c (type $op) (i32.xor (local.get 0) (i32.wrap_i64 (i64.shr_u (local.get 1) (i64.const 29)))))
+  (func $d (type $op) (local $k i32)
+    (loop $l
+      (local.set 0 (i32.rotl (local.get 0) (i32.const 5)))
+      (br_if $l (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 3))))
+    (local.get 0))
+  (func $wrong (type $other) (local.get 0))
+  (func (export "other") (param i32) (result i32) (call $wrong (local.get 0)))
+  (func (export "run") (param $n i32) (param $at i32) (param $last i32) (param $swap i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (if (i32.eq (local.get $i) (local.get $swap)) (then (table.set $t (i32.const 0) (table.get $t (i32.const 2)))))
+      (local.set $s (call_indirect (type $op)
+        (local.get $s)
+        (i64.mul (i64.extend_i32_u (local.get $i)) (i64.const 0x100000001))
+        (f64.convert_i32_s (local.get $i))
+        (select (local.get $last) (i32.and (local.get $i) (i32.const 3)) (i32.eq (local.get $i) (local.get $at)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $s)))`;
+
+const indirectImports = () => ({
+  env: {
+    host: hostFunction({ params: ['i32', 'i64', 'f64'], results: ['i32'] }, ([s, x, d]) => [
+      ((s as number) * 7 + Number(BigInt.asIntN(32, x as bigint)) + (d as number)) | 0,
+    ]),
+  },
+});
+
+/** Counts the calls of $a..$d's compiled-callers entry (call_indirect from compiled code made directly). */
+function countDirectCalls(m: Machine): () => number {
+  let calls = 0;
+  for (const f of m.instance.compiled.functions.slice(0, 4)) {
+    const fast = f.fast;
+    expect(fast).not.toBeNull();
+    f.fast = (...args: Parameters<NonNullable<typeof fast>>) => {
+      calls++;
+      return fast!(...args);
+    };
+  }
+  return () => calls;
+}
+
+const lowWords = (s32: Int32Array, sp: number): number[] => Array.from(s32.subarray(0, sp)).filter((_, i) => (i & 1) === LO);
+
+describe('call_indirect in compiled code', () => {
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    bytes = await wat(INDIRECT);
+  });
+
+  test('calls the table\'s compiled functions directly, with the interpreter\'s results and count', async () => {
+    const reference = await Machine.instantiate(bytes, indirectImports(), { tier: 'interpreter' });
+    const expected = reference.invoke('run', [20000, 10001, 6, -1]); // one call of the host function at 10001
+    const m = await Machine.instantiate(bytes, indirectImports(), { tier: 'eager' });
+    m.invoke('run', [8, -1, 0, -1]); // compiles run and $a..$d
+    const before = m.instructionCount;
+    const direct = countDirectCalls(m);
+    expect(m.invoke('run', [20000, 10001, 6, -1])).toEqual(expected);
+    expect(m.instructionCount - before).toBe(reference.instructionCount);
+    // (nearly) every call went from compiled code to compiled code, not through the run loop
+    expect(direct()).toBeGreaterThan(19000);
+    expect(direct()).toBeLessThan(20000);
+  });
+
+  test('step(k) for every k from 1 to 60 stops at the interpreter\'s pc, sp, frames and stack words', async () => {
+    for (let k = 1; k <= 60; k++) {
+      const a = await Machine.instantiate(bytes, indirectImports(), { tier: 'interpreter' });
+      const b = await Machine.instantiate(bytes, indirectImports(), { tier: 'eager' });
+      a.begin('run', [48, 30, 6, 20]);
+      b.begin('run', [48, 30, 6, 20]);
+      for (let steps = 0; ; steps++) {
+        const ra = a.step(k);
+        const rb = b.step(k);
+        expect(rb.done).toBe(ra.done);
+        expect(b.instructionCount).toBe(a.instructionCount);
+        const [ta, tb] = [a.thread, b.thread];
+        expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
+        expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
+        // The values' low words (an i32 slot's high word is whatever was there before: a
+        // compiled call's arguments never pass through the frame, as for direct calls).
+        expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
+        if (ra.done) {
+          expect(rb.results).toEqual(ra.results);
+          break;
+        }
+      }
+    }
+  });
+
+  test.each([
+    ['a null slot', 4, 'uninitialized element'],
+    ['another signature', 5, 'indirect call type mismatch'],
+    ['an index past the end', 10, 'undefined element'],
+    ['an index of 2^32 - 1', -1, 'undefined element'],
+  ])('%s traps as in the interpreter: message, count, registers, stack', async (_name, slot, message) => {
+    const outcomes = [];
+    for (const tier of ['interpreter', 'eager'] as Tier[]) {
+      const m = await Machine.instantiate(bytes, indirectImports(), { tier });
+      expect(m.invoke('other', [5])).toEqual([5]);
+      // $wrong compiled: what refuses it is the signature check
+      if (tier === 'eager') expect(m.instance.compiled.functions[4].fast).not.toBeNull();
+      outcomes.push(trapOutcome(m, 'run', [5000, 3001, slot, -1], message));
+    }
+    expect(outcomes[1]).toEqual(outcomes[0]);
+    expect(outcomes[0].count).toBeGreaterThan(3000 * 10);
+  });
+
+  test('table.set changes the target mid-run: compiled code calls the new function', async () => {
+    const results = [];
+    for (const tier of ['interpreter', 'eager'] as Tier[]) {
+      const m = await Machine.instantiate(bytes, indirectImports(), { tier });
+      if (tier === 'eager') m.invoke('run', [8, -1, 0, -1]); // compiles everything, table unchanged
+      const direct = tier === 'eager' ? countDirectCalls(m) : () => -1;
+      const swapped = m.invoke('run', [4000, -1, 0, 2001]);
+      const count = direct();
+      // slot 0 now holds $c: every call through it went to $c
+      const table = m.instance.tables[0];
+      expect(table.elements[0]).toBe(table.elements[2]);
+      results.push({ swapped, again: m.invoke('run', [4000, -1, 0, -1]) });
+      if (tier === 'eager') expect(count).toBeGreaterThan(3900);
+    }
+    expect(results[1]).toEqual(results[0]);
+    const plain = await Machine.instantiate(bytes, indirectImports(), { tier: 'interpreter' });
+    expect(plain.invoke('run', [4000, -1, 0, -1])).not.toEqual(results[0].swapped); // the swap matters
+  });
+
+  test.each([
+    ['eager', 'interpreter'],
+    ['eager', 'eager'],
+  ] as [Tier, Tier][])('a snapshot mid-run under %s, restored under %s, finishes identically', async (from, to) => {
+    const args = [3000, 2500, 6, 1500];
+    const reference = await Machine.instantiate(bytes, indirectImports(), { tier: 'interpreter' });
+    const expected = reference.invoke('run', args);
+    const total = reference.instructionCount;
+    let points = 0;
+    for (let at = 997; at < total; at += Math.floor(total / 13)) {
+      const m = await Machine.instantiate(bytes, indirectImports(), { tier: from });
+      m.begin('run', args);
+      expect(m.step(at).done).toBe(false);
+      expect(m.instructionCount).toBe(at);
+      const restored = await Machine.restore(bytes, structuredClone(m.snapshot()), indirectImports(), { tier: to });
+      expect(restored.step(Infinity).results).toEqual(expected);
+      expect(restored.instructionCount).toBe(total);
+      points++;
+    }
+    expect(points).toBeGreaterThanOrEqual(12);
+  });
 });
