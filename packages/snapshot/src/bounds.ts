@@ -5,7 +5,7 @@
  * header is checked against `maxDecodedLength` before the body is inflated: a small file
  * cannot make the loader allocate more than the module could ever use.
  */
-import { MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES, ValType, decodeModule, entityTypes } from '@mvvm/interpreter';
+import { MAX_GROUP_THREADS, MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES, ValType, decodeModule, entityTypes } from '@mvvm/interpreter';
 import { sha256 } from './checksum';
 import { InvalidSnapshotError } from './errors';
 import { PAGE } from './pages';
@@ -32,11 +32,6 @@ export interface SnapshotBounds {
   maxThreads?: number;
 }
 
-/** The most threads a snapshot of a group holds (the interpreter's MAX_GROUP_THREADS). */
-export const MAX_SNAPSHOT_THREADS = 1024;
-/** The most shared memories of a group (the interpreter's MAX_GROUP_MEMORIES). */
-export const MAX_SNAPSHOT_GROUP_MEMORIES = 64;
-
 /** Room for everything not sized by the module: WASI state, meta, externs, CBOR framing. */
 const OTHER_BYTES = 64 << 20;
 /** Per stored page beside its 64 KiB: byte-string head, index and zeroed-list entries. */
@@ -58,7 +53,7 @@ function decodedLimit(pages: number, entries: number, globals: number, threads =
 export const FORMAT_BOUNDS: SnapshotBounds = {
   totalPages: MAX_PAGES,
   totalEntries: MAX_TABLE_ENTRIES,
-  maxDecodedLength: decodedLimit(MAX_PAGES, MAX_TABLE_ENTRIES, 1 << 20, MAX_SNAPSHOT_THREADS),
+  maxDecodedLength: decodedLimit(MAX_PAGES, MAX_TABLE_ENTRIES, 1 << 20, MAX_GROUP_THREADS),
 };
 
 /** The bounds a snapshot of `moduleBytes` must stay within. Throws the interpreter's MalformedError for bytes that are no module. */
@@ -74,7 +69,7 @@ export async function snapshotBounds(moduleBytes: Uint8Array): Promise<SnapshotB
   const totalPages = memories.reduce((n, m) => n + m.max, 0);
   const totalEntries = tables.reduce((n, t) => n + t.max, 0);
   // Threads (wasi-threads: instances of this module on its shared memory) only for a module that can share one.
-  const maxThreads = types.memories.some((m) => m.shared === true) ? MAX_SNAPSHOT_THREADS : 1;
+  const maxThreads = types.memories.some((m) => m.shared === true) ? MAX_GROUP_THREADS : 1;
   return {
     moduleHash: await sha256(moduleBytes),
     memories,

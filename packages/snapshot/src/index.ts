@@ -7,7 +7,7 @@ export { FORMAT_VERSION, GROUP_FORMAT_VERSION, MAGIC } from './header';
 export type { Header } from './header';
 export { PRODUCER, prepareCodec, moduleHash, encodeSnapshot, decodeSnapshot, readHeader, resolveChain } from './snapshot';
 export type { SnapshotContent, EncodeOptions, DecodeOptions, EncodedSnapshot, DecodedSnapshot, ResolvedSnapshot } from './snapshot';
-export { FORMAT_BOUNDS, MAX_SNAPSHOT_THREADS, snapshotBounds } from './bounds';
+export { FORMAT_BOUNDS, snapshotBounds } from './bounds';
 export type { SnapshotBounds } from './bounds';
 export { assertSameModule, checkpoint, loadChain, restoreGroup, restoreMachine } from './machine';
 export type { CheckpointOptions } from './machine';

@@ -4,8 +4,7 @@
  * bounded so that a damaged snapshot cannot make the loader allocate without limit.
  */
 import { z } from 'zod';
-import { MAX_EXTERNS, MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES } from '@mvvm/interpreter';
-import { MAX_SNAPSHOT_GROUP_MEMORIES, MAX_SNAPSHOT_THREADS } from './bounds';
+import { MAX_EXTERNS, MAX_GROUP_MEMORIES, MAX_GROUP_THREADS, MAX_LIMITS, MAX_PAGES, MAX_TABLE_ENTRIES } from '@mvvm/interpreter';
 
 /** A byte string; checked by tag, not instanceof (cbor-x may hand out a Buffer from another realm). */
 const bytes = z.custom<Uint8Array>(
@@ -76,16 +75,16 @@ export const groupBodySchema = z.object({
   clock: z.number().min(0).max(Number.MAX_SAFE_INTEGER),
   cursor: u32,
   turnLeft: u32,
-  queues: z.array(z.array(u32).max(MAX_SNAPSHOT_THREADS)).max(MAX_SNAPSHOT_GROUP_MEMORIES),
+  queues: z.array(z.array(u32).max(MAX_GROUP_THREADS)).max(MAX_GROUP_MEMORIES),
   threads: z
     .array(
       z.object({
         ...machineFields,
-        memories: z.array(z.object({ pages: int(0, MAX_PAGES), max: u32.nullable(), group: int(0, MAX_SNAPSHOT_GROUP_MEMORIES - 1) })).max(MAX_SNAPSHOT_GROUP_MEMORIES),
+        memories: z.array(z.object({ pages: int(0, MAX_PAGES), max: u32.nullable(), group: int(0, MAX_GROUP_MEMORIES - 1) })).max(MAX_GROUP_MEMORIES),
       }),
     )
     .min(1)
-    .max(MAX_SNAPSHOT_THREADS),
+    .max(MAX_GROUP_THREADS),
 });
 
 const bodyFields = {

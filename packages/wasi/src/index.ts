@@ -19,7 +19,7 @@ export { describeGrants, grantsAsked, ungranted } from './grants';
 export type { GrantsAsked } from './grants';
 export * from './constants';
 export { SIGNATURES } from './syscalls/signatures';
-export { MAX_GROUP_STACK_BYTES, MAX_THREADS, THREAD_LIMITS, WasiThreads, isThreaded, sharedMemoryImport } from './threads';
+export { MAX_THREADS, THREAD_LIMITS, WasiThreads, isThreaded, sharedMemoryImport } from './threads';
 export type { ThreadsOptions, ThreadsOutcome } from './threads';
 
 import { MemoryFs } from './fs/memory-fs';

@@ -28,12 +28,10 @@ export const MAX_THREADS = 256;
 
 /**
  * The interpreter stack of a spawned thread unless `limits` says otherwise: 2 MiB of value
- * slots (a main thread's default is 8 MiB), so that MAX_THREADS of them fit in the bound below.
+ * slots (a main thread's default is 8 MiB), so that MAX_THREADS of them fit in the
+ * interpreter's bound on a restored group's stacks (MAX_GROUP_STACK_SLOTS: 1 GiB).
  */
 export const THREAD_LIMITS = { stackSlots: 1 << 18, maxCallDepth: 20_000 };
-
-/** The stacks of all threads of a restored program together (their states' limits): 2 GiB. */
-export const MAX_GROUP_STACK_BYTES = 2 ** 31;
 
 export interface ThreadsOptions extends Pick<MachineOptions, 'tier' | 'deterministic' | 'limits'> {
   /** Instructions a thread runs per turn (ThreadGroup's quantum). */
@@ -102,15 +100,9 @@ export class WasiThreads {
     const mem = sharedMemoryImport(compiled.module);
     if (mem === null) throw new RestoreError('the module imports no shared memory: it is not the wasi-threads program of this state');
     const p = new WasiThreads(wasi, compiled, { ...options, deterministic });
-    if (state !== null && typeof state === 'object' && Array.isArray(state.threads)) {
-      if (state.threads.length > p.maxThreads) throw new RestoreError(`invalid group state: ${state.threads.length} threads, at most ${p.maxThreads}`);
-      // Every thread's stack is allocated at its state's limits: bound them together before any is.
-      let bytes = 0;
-      for (const t of state.threads as unknown[]) {
-        const l = (t as { limits?: { stackSlots?: unknown; maxCallDepth?: unknown } } | null)?.limits;
-        if (typeof l?.stackSlots === 'number' && typeof l.maxCallDepth === 'number') bytes += 8 * l.stackSlots + 12 * l.maxCallDepth;
-      }
-      if (bytes > MAX_GROUP_STACK_BYTES) throw new RestoreError(`invalid group state: the threads' stacks would take ${bytes} bytes, at most ${MAX_GROUP_STACK_BYTES}`);
+    // The interpreter bounds the threads' stacks together (MAX_GROUP_STACK_SLOTS) before allocating any.
+    if (state !== null && typeof state === 'object' && Array.isArray(state.threads) && state.threads.length > p.maxThreads) {
+      throw new RestoreError(`invalid group state: ${state.threads.length} threads, at most ${p.maxThreads}`);
     }
     p.group = ThreadGroup.restore(
       state,

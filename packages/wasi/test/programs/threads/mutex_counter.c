@@ -36,15 +36,9 @@ int main(int argc, char **argv) {
   increments = argc > 2 ? (u32)parse_u64(argv[2]) : 2000;
   use_spin = argc > 3 && argv[3][0] == 's';
   if (t < 1 || t > MAX_THREADS) return 2;
+  if (threads_start(threads, stacks[0], sizeof stacks[0], t, work) < 0) return 1;
+  threads_join(threads, t);
   line_t l = {0};
-  for (u32 i = 0; i < t; i++) {
-    if (thread_create(&threads[i], stacks[i], sizeof stacks[i], work, (void *)(uintptr_t)i) <= 0) {
-      put_str(&l, "thread-spawn failed");
-      line_end(&l);
-      return 1;
-    }
-  }
-  for (u32 i = 0; i < t; i++) thread_join(&threads[i]);
   u64 sum = 0;
   for (u32 i = 0; i < t; i++) sum += per_thread[i];
   put_str(&l, use_spin ? "spinlock" : "futex mutex"); put_str(&l, ", threads "); put_u64(&l, t);

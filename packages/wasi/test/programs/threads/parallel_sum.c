@@ -47,15 +47,9 @@ int main(int argc, char **argv) {
     data[i] = (x >> 8) & 0xfffff;
   }
   for (u32 i = 0; i <= t; i++) bounds[i] = (u32)((u64)n_items * i / t);
+  if (threads_start(threads, stacks[0], sizeof stacks[0], t, sum_slice) < 0) return 1;
+  threads_join(threads, t);
   line_t l = {0};
-  for (u32 i = 0; i < t; i++) {
-    if (thread_create(&threads[i], stacks[i], sizeof stacks[i], sum_slice, (void *)(uintptr_t)i) <= 0) {
-      put_str(&l, "thread-spawn failed");
-      line_end(&l);
-      return 1;
-    }
-  }
-  for (u32 i = 0; i < t; i++) thread_join(&threads[i]);
   int64_t expect = 0;
   int32_t expect_max = 0;
   u32 expect_chunks = 0;

@@ -63,14 +63,12 @@ int main(int argc, char **argv) {
   items = argc > 3 ? (u32)parse_u64(argv[3]) : 3000;
   slots = argc > 4 ? (u32)parse_u64(argv[4]) : 8;
   if (np < 1 || np > MAX_THREADS || nc < 1 || nc > MAX_THREADS || slots < 1 || slots > MAX_SLOTS) return 2;
-  line_t l = {0};
-  for (u32 i = 0; i < nc; i++)
-    if (thread_create(&consumers[i], stacks[i], sizeof stacks[i], consume, (void *)(uintptr_t)i) <= 0) goto failed;
-  for (u32 i = 0; i < np; i++)
-    if (thread_create(&producers[i], stacks[MAX_THREADS + i], sizeof stacks[0], produce, (void *)(uintptr_t)i) <= 0) goto failed;
-  for (u32 i = 0; i < np; i++) thread_join(&producers[i]);
+  if (threads_start(consumers, stacks[0], sizeof stacks[0], nc, consume) < 0) return 1;
+  if (threads_start(producers, stacks[MAX_THREADS], sizeof stacks[0], np, produce) < 0) return 1;
+  threads_join(producers, np);
   for (u32 i = 0; i < nc; i++) put_item(0);
-  for (u32 i = 0; i < nc; i++) thread_join(&consumers[i]);
+  threads_join(consumers, nc);
+  line_t l = {0};
   u64 n = 0, sum = 0, hash = 0, expect_sum = 0, expect_hash = 0;
   for (u32 i = 0; i < nc; i++) { n += got_count[i]; sum += got_sum[i]; hash += got_hash[i]; }
   for (u32 p = 0; p < np; p++)
@@ -83,8 +81,4 @@ int main(int argc, char **argv) {
   int ok = n == (u64)np * items && sum == expect_sum && hash == expect_hash && count == 0;
   put_str(&l, ok ? "ok" : "MISMATCH"); line_end(&l);
   return ok ? 0 : 1;
-  failed:
-  put_str(&l, "thread-spawn failed");
-  line_end(&l);
-  return 1;
 }

@@ -104,6 +104,24 @@ static inline void thread_join(thread_t *t) {
   while (load(&t->done) == 0) futex_wait(&t->done, 0);
 }
 
+/* Starts fn((void *)i) for i = 0 .. n-1 on threads ts[i], each on its stack_size bytes of
+ * stacks; 0, or -1 (said on stdout) when a spawn failed. */
+static inline int threads_start(thread_t *ts, char *stacks, u32 stack_size, u32 n, void (*fn)(void *)) {
+  for (u32 i = 0; i < n; i++) {
+    if (thread_create(&ts[i], stacks + i * stack_size, stack_size, fn, (void *)(uintptr_t)i) <= 0) {
+      line_t l = {0};
+      put_str(&l, "thread-spawn failed");
+      line_end(&l);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static inline void threads_join(thread_t *ts, u32 n) {
+  for (u32 i = 0; i < n; i++) thread_join(&ts[i]);
+}
+
 /* ---- mutex (Drepper, "Futexes are tricky": 0 free, 1 locked, 2 locked with waiters) ---- */
 typedef struct { volatile int32_t state; } mutex_t;
 static inline void mutex_lock(mutex_t *m) {
