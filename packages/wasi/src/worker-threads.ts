@@ -106,6 +106,7 @@ export async function runOnWorkers(bytes: Uint8Array, wasi: WASI, options: Worke
   };
 
   const serve = async (port: MessagePort, reply: Int32Array, tid: number, m: { name: string; args: unknown[] }): Promise<void> => {
+    if (outcome !== null) return; // the program ended: its worker is being terminated
     const f: HostFunction = calls[m.name];
     try {
       let r: unknown;
