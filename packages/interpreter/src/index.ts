@@ -7,6 +7,7 @@ export { Machine } from './machine';
 export type { MachineOptions, RunOptions, StepResult, ImportValue, Imports, Tier } from './machine';
 export { DEFAULT_TIER } from './machine';
 export { Store } from './execution/store';
+export { yieldToEventLoop } from './execution/yield';
 export { ThreadGroup, DEFAULT_QUANTUM } from './threads/thread-group';
 export type { ThreadGroupOptions, GroupThread, GroupStepResult } from './threads/thread-group';
 export { GROUP_STATE_VERSION, MAX_GROUP_THREADS, MAX_GROUP_MEMORIES, MAX_GROUP_STACK_SLOTS } from './state/check-state';

@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from './execution/yield';
 import { ExhaustionError, WasmError } from './errors';
 import { ValType, slotCount, slotsOf } from './syntax/types';
 import { RunResult, execute } from './execution/executor';
@@ -400,7 +401,7 @@ export class Machine {
       }
       if (options.onSlice && options.onSlice(this) === false) return [];
       if (r.suspended) await r.until;
-      else await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      else await yieldToEventLoop();
     }
   }
 

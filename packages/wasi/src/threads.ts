@@ -17,7 +17,7 @@
  * 1, 2, ... in the order they were spawned (so nothing beyond the group's state is needed to
  * go on numbering after a restore).
  */
-import { CompiledModule, HostFunction, Imports, Machine, MachineOptions, RestoreError, Store, ThreadGroup, Trap, hostFunction } from '@mvvm/interpreter';
+import { CompiledModule, HostFunction, Imports, Machine, MachineOptions, RestoreError, Store, ThreadGroup, Trap, hostFunction, yieldToEventLoop } from '@mvvm/interpreter';
 import type { ExternHandle, GroupState, Module } from '@mvvm/interpreter';
 import { Errno } from './constants';
 import { WasiExit } from './errors';
@@ -200,7 +200,7 @@ export class WasiThreads {
         return outcome.exitCode;
       }
       if (until) await until;
-      else await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      else await yieldToEventLoop();
     }
   }
 

@@ -16,6 +16,7 @@
  * waits never hangs: when every live thread waits with no timeout, step() throws a
  * DeadlockError naming them.
  */
+import { yieldToEventLoop } from '../execution/yield';
 import { DeadlockError, WasmError } from '../errors';
 import type { Machine, StepResult } from '../machine';
 import type { Thread } from '../execution/thread';
@@ -203,7 +204,7 @@ export class ThreadGroup {
       if (r.done) return;
       if (options.onSlice && options.onSlice(this) === false) return;
       if (r.suspended) await r.until;
-      else await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      else await yieldToEventLoop();
     }
   }
 
