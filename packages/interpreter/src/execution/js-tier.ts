@@ -258,6 +258,15 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   const f32of = (o: number) => `(T[${B0}]=a${o},FS[${B0}])`;
   const words = new Int32Array(2);
   const double = new Float64Array(words.buffer);
+  /**
+   * The i64 an `i64.const` just before p pushed ([low, high] words), when p follows it in
+   * every execution (no branch lands at p): an i64 operation on it is specialised.
+   */
+  const i64ConstBefore = (p: number): [number, number] | null => {
+    const q = entry + p - 3;
+    if (p < 3 || isEntry[p] || !visited[p - 3] || code[q] !== Op.I64Const || instructionLength(code, q) !== 3) return null;
+    return [code[q + 1], code[q + 2]];
+  };
 
   /** Loads (or stores) slot o from (to) the frame, at word offset `at` from fp (default o). */
   const slot = (o: number, f64: boolean, load: boolean, at = o): string => {
@@ -453,29 +462,39 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         return body;
       }
       // i64 add, sub and mul in int32 arithmetic only (no doubles: V8 keeps it in registers
-      // as 32-bit words), the carries from unsigned comparisons
-      case 0x7c: body += `u=(a${s}+a${t})|0;b${s}=(b${s}+b${t}+((u>>>0)<(a${s}>>>0)?1:0))|0;a${s}=u;`; return body;
-      case 0x7d: body += `u=(a${s}-a${t})|0;b${s}=(b${s}-b${t}-((a${s}>>>0)<(a${t}>>>0)?1:0))|0;a${s}=u;`; return body;
-      case 0x7e: // i64.mul: the low words' 64-bit product from 16-bit halves (i64.ts's mulHighU32), plus the cross terms
-        body +=
-          `u=Math.imul(a${s}&65535,a${t}&65535)>>>16;v=Math.imul(a${s}>>>16,a${t}&65535);w=Math.imul(a${s}&65535,a${t}>>>16);` +
-          `b${s}=(Math.imul(a${s}>>>16,a${t}>>>16)+(v>>>16)+(w>>>16)+((u+(v&65535)+(w&65535))>>>16)+Math.imul(a${s},b${t})+Math.imul(b${s},a${t}))|0;` +
-          `a${s}=Math.imul(a${s},a${t});`;
+      // as 32-bit words). The carry (borrow) is a comparison added as a number, not `?1:0`:
+      // V8 compiles that to a branch, mispredicted half the time on hashed data.
+      case 0x7c: body += `u=(a${s}+a${t})|0;b${s}=(b${s}+b${t}+((u>>>0)<(a${s}>>>0)))|0;a${s}=u;`; return body;
+      case 0x7d: body += `u=(a${s}-a${t})|0;b${s}=(b${s}-b${t}-((a${s}>>>0)<(a${t}>>>0)))|0;a${s}=u;`; return body;
+      case 0x7e: { // i64.mul: the low words' 64-bit product (mulHigh), plus the cross terms
+        const k = i64ConstBefore(p);
+        if (k === null) {
+          body += `${mulHigh(`a${s}`, `a${t}`)}b${s}=(z+Math.imul(a${s},b${t})+Math.imul(b${s},a${t}))|0;a${s}=Math.imul(a${s},a${t});`;
+          return body;
+        }
+        // times a constant (just pushed): its words are literals, terms with a zero word go
+        const [lo, hi] = k;
+        if (lo === 0) body += `b${s}=${hi === 0 ? '0' : `Math.imul(a${s},${hi})`};a${s}=0;`;
+        else body += `${mulHigh(`a${s}`, lo)}b${s}=(z${hi === 0 ? '' : `+Math.imul(a${s},${hi})`}+Math.imul(b${s},${lo}))|0;a${s}=Math.imul(a${s},${lo});`;
         return body;
-      case 0x86: // i64.shl
-        body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
+      }
+      case 0x86: case 0x87: case 0x88: case 0x89: case 0x8a: { // shl, shr_s, shr_u, rotl, rotr
+        const k = i64ConstBefore(p);
+        if (k !== null) {
+          body += shiftConst(op, s, op === 0x8a ? (64 - (k[0] & 63)) & 63 : k[0] & 63);
+          return body;
+        }
+        if (op === 0x86) body += `c=a${t}&63;if(c>=32){b${s}=a${s}<<(c-32);a${s}=0;}else if(c!==0){b${s}=(b${s}<<c)|(a${s}>>>(32-c));a${s}<<=c;}`;
+        else if (op === 0x87) body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>(c-32);b${s}>>=31;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}>>=c;}`;
+        else if (op === 0x88) body += `c=a${t}&63;if(c>=32){a${s}=(b${s}>>>(c-32))|0;b${s}=0;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}=(b${s}>>>c)|0;}`;
+        else {
+          // rotr k = rotl 64-k
+          body += op === 0x89 ? `c=a${t}&63;` : `c=(64-(a${t}&63))&63;`;
+          body += `x=a${s};y=b${s};if(c>=32){x=b${s};y=a${s};c-=32;}`;
+          body += `if(c!==0){a${s}=(x<<c)|(y>>>(32-c));b${s}=(y<<c)|(x>>>(32-c));}else{a${s}=x;b${s}=y;}`;
+        }
         return body;
-      case 0x87: // i64.shr_s
-        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>(c-32);b${s}>>=31;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}>>=c;}`;
-        return body;
-      case 0x88: // i64.shr_u
-        body += `c=a${t}&63;if(c>=32){a${s}=b${s}>>>(c-32);b${s}=0;}else if(c!==0){a${s}=(a${s}>>>c)|(b${s}<<(32-c));b${s}=(b${s}>>>c)|0;}`;
-        return body;
-      case 0x89: case 0x8a: // i64.rotl, i64.rotr (rotr k = rotl 64-k)
-        body += op === 0x89 ? `c=a${t}&63;` : `c=(64-(a${t}&63))&63;`;
-        body += `x=a${s};y=b${s};if(c>=32){x=b${s};y=a${s};c-=32;}`;
-        body += `if(c!==0){a${s}=(x<<c)|(y>>>(32-c));b${s}=(y<<c)|(x>>>(32-c));}else{a${s}=x;b${s}=y;}`;
-        return body;
+      }
       case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; return body;
       case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; return body;
       case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; return body;
@@ -765,6 +784,34 @@ function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF
   if (ins === undefined || ins.signature === null) throw new Error(`js tier: no stack effect for 0x${op.toString(16)}`);
   const [pops, pushes] = ins.signature.split('->').map((side) => side.trim().split(/\s+/).filter((x) => x !== ''));
   return ty.slice(0, n - pops.length) + pushes.map((x) => (x === 'f64' ? 'd' : 'x')).join('');
+}
+
+/**
+ * Statements leaving in `z` the high word of the unsigned 64-bit product of the int32 words
+ * A and C (C a literal when a constant), from 16-bit halves (u, v of A) so that every
+ * partial sum stays below 2^32: four Math.imul and no branch (as i64.ts's mulHighU32).
+ */
+function mulHigh(A: string, C: string | number): string {
+  const c0 = typeof C === 'number' ? String(C & 65535) : `(${C}&65535)`;
+  const c1 = typeof C === 'number' ? String(C >>> 16) : `(${C}>>>16)`;
+  return (
+    `u=${A}&65535;v=${A}>>>16;w=Math.imul(u,${c0});x=(Math.imul(v,${c0})+(w>>>16))|0;` +
+    `y=(Math.imul(u,${c1})+(x&65535))|0;z=(Math.imul(v,${c1})+(x>>>16)+(y>>>16))|0;`
+  );
+}
+
+/** i64 shl, shr_s, shr_u, rotl (rotr: op 0x8a, k its rotl count) of slot o by the constant k (0..63). */
+function shiftConst(op: number, o: number, k: number): string {
+  const a = `a${o}`;
+  const b = `b${o}`;
+  if (k === 0) return '';
+  if (op === 0x86) return k < 32 ? `${b}=(${b}<<${k})|(${a}>>>${32 - k});${a}<<=${k};` : `${b}=${a}<<${k - 32};${a}=0;`;
+  if (op === 0x87) return k < 32 ? `${a}=(${a}>>>${k})|(${b}<<${32 - k});${b}>>=${k};` : `${a}=${b}>>${k - 32};${b}>>=31;`;
+  if (op === 0x88) return k < 32 ? `${a}=(${a}>>>${k})|(${b}<<${32 - k});${b}>>>=${k};` : `${a}=(${b}>>>${k - 32})|0;${b}=0;`;
+  if (k === 32) return `x=${a};${a}=${b};${b}=x;`;
+  // rotl: k < 32 from (a, b), else k - 32 from the swapped words
+  const [x, y, r] = k < 32 ? [a, b, k] : [b, a, k - 32];
+  return `x=${x};y=${y};${a}=(x<<${r})|(y>>>${32 - r});${b}=(y<<${r})|(x>>>${32 - r});`;
 }
 
 /** Quiets a signalling NaN as Math.ceil & co. do not (as the run loop's `quiet`). */
