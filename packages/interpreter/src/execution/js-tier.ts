@@ -466,16 +466,16 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       // V8 compiles that to a branch, mispredicted half the time on hashed data.
       case 0x7c: body += `u=(a${s}+a${t})|0;b${s}=(b${s}+b${t}+((u>>>0)<(a${s}>>>0)))|0;a${s}=u;`; return body;
       case 0x7d: body += `u=(a${s}-a${t})|0;b${s}=(b${s}-b${t}-((a${s}>>>0)<(a${t}>>>0)))|0;a${s}=u;`; return body;
-      case 0x7e: { // i64.mul: the low words' 64-bit product (mulHigh), plus the cross terms
+      case 0x7e: { // i64.mul: the low words' 64-bit product (mulWide), plus the cross terms
         const k = i64ConstBefore(p);
         if (k === null) {
-          body += `${mulHigh(`a${s}`, `a${t}`)}b${s}=(z+Math.imul(a${s},b${t})+Math.imul(b${s},a${t}))|0;a${s}=Math.imul(a${s},a${t});`;
+          body += `${mulWide(`a${s}`, `a${t}`)}b${s}=(z+Math.imul(a${s},b${t})+Math.imul(b${s},a${t}))|0;a${s}=u;`;
           return body;
         }
         // times a constant (just pushed): its words are literals, terms with a zero word go
         const [lo, hi] = k;
         if (lo === 0) body += `b${s}=${hi === 0 ? '0' : `Math.imul(a${s},${hi})`};a${s}=0;`;
-        else body += `${mulHigh(`a${s}`, lo)}b${s}=(z${hi === 0 ? '' : `+Math.imul(a${s},${hi})`}+Math.imul(b${s},${lo}))|0;a${s}=Math.imul(a${s},${lo});`;
+        else body += `${mulWide(`a${s}`, lo)}b${s}=(z${hi === 0 ? '' : `+Math.imul(a${s},${hi})`}+Math.imul(b${s},${lo}))|0;a${s}=u;`;
         return body;
       }
       case 0x86: case 0x87: case 0x88: case 0x89: case 0x8a: { // shl, shr_s, shr_u, rotl, rotr
@@ -787,17 +787,17 @@ function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF
 }
 
 /**
- * Statements leaving in `z` the high word of the unsigned 64-bit product of the int32 words
- * A and C (C a literal when a constant), from 16-bit halves (u, v of A) so that every
- * partial sum stays below 2^32: four Math.imul and no branch (as i64.ts's mulHighU32).
+ * Statements leaving in `u` the low and in `z` the high word of the unsigned 64-bit product
+ * P = hi*2^32 + lo of the int32 words A and C (C a literal when a constant). The high word
+ * from doubles, exactly: A*C rounded is P + e with |e| at most half an ulp of P (nothing
+ * when P < 2^53); hi*2^32 lies in P's binade (both multiples of 2^32 from 2^53 on) and is a
+ * multiple of its ulp, so P + e - lo (computed exactly, then rounded) rounds to hi*2^32
+ * (ties to it: it is the even one). Scaled by 2^-32 and truncated, that is hi: fewer
+ * operations than 16-bit halves in Math.imul.
  */
-function mulHigh(A: string, C: string | number): string {
-  const c0 = typeof C === 'number' ? String(C & 65535) : `(${C}&65535)`;
-  const c1 = typeof C === 'number' ? String(C >>> 16) : `(${C}>>>16)`;
-  return (
-    `u=${A}&65535;v=${A}>>>16;w=Math.imul(u,${c0});x=(Math.imul(v,${c0})+(w>>>16))|0;` +
-    `y=(Math.imul(u,${c1})+(x&65535))|0;z=(Math.imul(v,${c1})+(x>>>16)+(y>>>16))|0;`
-  );
+function mulWide(A: string, C: string | number): string {
+  const cu = typeof C === 'number' ? String(C >>> 0) : `(${C}>>>0)`;
+  return `u=Math.imul(${A},${C});z=(((${A}>>>0)*${cu}-(u>>>0))*2.3283064365386963e-10)|0;`;
 }
 
 /** i64 shl, shr_s, shr_u, rotl (rotr: op 0x8a, k its rotl count) of slot o by the constant k (0..63). */
