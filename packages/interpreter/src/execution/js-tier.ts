@@ -449,16 +449,18 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       case 0x6e: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)/(a${t}>>>0))|0;`; return body;
       case 0x6f: body += `if(a${t}===0)${exit}a${s}=(a${s}%a${t})|0;`; return body;
       case 0x70: body += `if(a${t}===0)${exit}a${s}=((a${s}>>>0)%(a${t}>>>0))|0;`; return body;
-      // i64 on word pairs
-      case 0x50: body += `a${t}=(a${t}|b${t})===0?1:0;`; return body;
-      case 0x51: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?1:0;`; return body;
-      case 0x52: body += `a${s}=a${s}===a${t}&&b${s}===b${t}?0:1;`; return body;
+      // i64 on word pairs; comparisons branch-free (a comparison's boolean as a number:
+      // V8 compiles `?1:0` to a branch, which mispredicts on data without a pattern)
+      case 0x50: body += `a${t}=((a${t}|b${t})===0)|0;`; return body;
+      case 0x51: body += `a${s}=(((a${s}^a${t})|(b${s}^b${t}))===0)|0;`; return body;
+      case 0x52: body += `a${s}=(((a${s}^a${t})|(b${s}^b${t}))!==0)|0;`; return body;
       case 0x53: case 0x54: case 0x55: case 0x56: case 0x57: case 0x58: case 0x59: case 0x5a: {
+        // x < y when the high words' difference less the low words' borrow is negative
+        // (exact in doubles: it lies between -2^32 and 2^32); lt, gt, le, ge in pairs s, u.
         const signed = (op & 1) === 1;
-        const ah = signed ? `b${s}` : `(b${s}>>>0)`;
-        const bh = signed ? `b${t}` : `(b${t}>>>0)`;
-        body += `c=${ah}!==${bh}?(${ah}<${bh}?-1:1):(a${s}>>>0)!==(a${t}>>>0)?((a${s}>>>0)<(a${t}>>>0)?-1:1):0;`;
-        body += `a${s}=c${op <= 0x54 ? '<' : op <= 0x56 ? '>' : op <= 0x58 ? '<=' : '>='}0?1:0;`;
+        const [x, y] = op <= 0x54 || op >= 0x59 ? [s, t] : [t, s];
+        const high = (o: number): string => (signed ? `b${o}` : `(b${o}>>>0)`);
+        body += `a${s}=((${high(x)}-${high(y)}-((a${x}>>>0)<(a${y}>>>0)))${op <= 0x56 ? '<' : '>='}0)|0;`;
         return body;
       }
       // i64 add, sub and mul in int32 arithmetic only (no doubles: V8 keeps it in registers

@@ -62,6 +62,15 @@ funcs += `(func (export "shr_u_eq") (param i64 i64) (result i32) ${TWICE}
 (func (export "mul_eq") (param i64 i64) (result i32) ${TWICE}
   (i64.eq (i64.mul (local.get 0) (i64.const 0x9e3779b185ebca87)) (local.get 1)))
 `;
+const COMPARISONS: [string, (x: bigint, y: bigint) => boolean][] = [
+  ['eq', (x, y) => x === y], ['ne', (x, y) => x !== y],
+  ['lt_s', (x, y) => x < y], ['lt_u', (x, y) => u64(x) < u64(y)], ['gt_s', (x, y) => x > y], ['gt_u', (x, y) => u64(x) > u64(y)],
+  ['le_s', (x, y) => x <= y], ['le_u', (x, y) => u64(x) <= u64(y)], ['ge_s', (x, y) => x >= y], ['ge_u', (x, y) => u64(x) >= u64(y)],
+];
+for (const [op] of COMPARISONS) {
+  funcs += `(func (export "${op}") (param i64 i64) (result i32) ${TWICE} (i64.${op} (local.get 0) (local.get 1)))\n`;
+}
+funcs += `(func (export "eqz") (param i64) (result i32) ${TWICE} (i64.eqz (local.get 0)))\n`;
 const MODULE = `(module\n${funcs})`;
 
 async function machines(): Promise<Record<Tier, Machine>> {
@@ -112,6 +121,17 @@ describe('i64 in the JS tier: results of the interpreter and of BigInt', () => {
         expect([tier, a, m[tier].invoke('mul_eq', [a, p])]).toEqual([tier, a, [1]]);
         expect([tier, a, m[tier].invoke('mul_eq', [a, p ^ 1n])]).toEqual([tier, a, [0]]);
       }
+    }
+  });
+
+  test.each(COMPARISONS)('i64.%s of every pair of values (equal words, equal high words, signs)', (op, holds) => {
+    // Pairs whose high words are equal and low words differ in sign, and the reverse.
+    const values = [...VALUES, ...VALUES.map((v) => s64(v ^ 0x80000000n)), ...VALUES.map((v) => s64(v ^ (1n << 63n)))];
+    for (const tier of ['interpreter', 'eager'] as Tier[]) {
+      for (const x of values) {
+        for (const y of values) expect([tier, x, y, m[tier].invoke(op, [x, y])]).toEqual([tier, x, y, [holds(x, y) ? 1 : 0]]);
+      }
+      for (const x of values) expect([tier, x, m[tier].invoke('eqz', [x])]).toEqual([tier, x, [x === 0n ? 1 : 0]]);
     }
   });
 
