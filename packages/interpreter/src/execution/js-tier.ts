@@ -129,7 +129,7 @@ const MAX_WORDS = 60000;
 
 /** Rare numeric instructions run by the interpreter's rareNumeric on a scratch: [op, binary]. */
 const RARE_BINARY = new Set([0x7f, 0x80, 0x81, 0x82]);
-const RARE_UNARY = new Set([0x79, 0x7a, 0x7b, 0x90, 0x9e, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107]);
+const RARE_UNARY = new Set([0x90, 0x9e, 0xa8, 0xa9, 0xaa, 0xab, 0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107]);
 
 /** Scratch slot base (low word of scratch slot 1) and the same slot as an f64 index. */
 const B0 = 2 + LO;
@@ -500,6 +500,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       case 0x83: body += `a${s}&=a${t};b${s}&=b${t};`; return body;
       case 0x84: body += `a${s}|=a${t};b${s}|=b${t};`; return body;
       case 0x85: body += `a${s}^=a${t};b${s}^=b${t};`; return body;
+      case 0x79: body += `a${t}=b${t}!==0?Math.clz32(b${t}):32+Math.clz32(a${t});b${t}=0;`; return body;
+      case 0x7a: body += `a${t}=a${t}!==0?ctz32(a${t}):32+ctz32(b${t});b${t}=0;`; return body;
+      case 0x7b: body += `a${t}=popcnt32(a${t})+popcnt32(b${t});b${t}=0;`; return body;
       case 0xa7: return body; // i32.wrap_i64
       case 0xac: body += `b${t}=a${t}>>31;`; return body;
       case 0xad: body += `b${t}=0;`; return body;

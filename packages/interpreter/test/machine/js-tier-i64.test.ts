@@ -70,6 +70,7 @@ const COMPARISONS: [string, (x: bigint, y: bigint) => boolean][] = [
 for (const [op] of COMPARISONS) {
   funcs += `(func (export "${op}") (param i64 i64) (result i32) ${TWICE} (i64.${op} (local.get 0) (local.get 1)))\n`;
 }
+for (const op of ['clz', 'ctz', 'popcnt']) funcs += `(func (export "${op}") (param i64) (result i64) ${TWICE} (i64.${op} (local.get 0)))\n`;
 funcs += `(func (export "eqz") (param i64) (result i32) ${TWICE} (i64.eqz (local.get 0)))\n`;
 const MODULE = `(module\n${funcs})`;
 
@@ -132,6 +133,21 @@ describe('i64 in the JS tier: results of the interpreter and of BigInt', () => {
         for (const y of values) expect([tier, x, y, m[tier].invoke(op, [x, y])]).toEqual([tier, x, y, [holds(x, y) ? 1 : 0]]);
       }
       for (const x of values) expect([tier, x, m[tier].invoke('eqz', [x])]).toEqual([tier, x, [x === 0n ? 1 : 0]]);
+    }
+  });
+
+  test('clz, ctz and popcnt of every value and of single bits', () => {
+    const bits = (x: bigint): string => u64(x).toString(2).padStart(64, '0');
+    const values = [...VALUES, ...Array.from({ length: 64 }, (_, i) => s64(1n << BigInt(i)))];
+    for (const tier of ['interpreter', 'eager'] as Tier[]) {
+      for (const x of values) {
+        const b = bits(x);
+        const clz = b.indexOf('1') < 0 ? 64 : b.indexOf('1');
+        const ctz = b.lastIndexOf('1') < 0 ? 64 : 63 - b.lastIndexOf('1');
+        const popcnt = b.split('').filter((c) => c === '1').length;
+        expect([tier, x, m[tier].invoke('clz', [x]), m[tier].invoke('ctz', [x]), m[tier].invoke('popcnt', [x])])
+          .toEqual([tier, x, [BigInt(clz)], [BigInt(ctz)], [BigInt(popcnt)]]);
+      }
     }
   });
 
