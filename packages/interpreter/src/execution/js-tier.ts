@@ -797,12 +797,13 @@ function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF
  * from doubles, exactly: A*C rounded is P + e with |e| at most half an ulp of P (nothing
  * when P < 2^53); hi*2^32 lies in P's binade (both multiples of 2^32 from 2^53 on) and is a
  * multiple of its ulp, so P + e - lo (computed exactly, then rounded) rounds to hi*2^32
- * (ties to it: it is the even one). Scaled by 2^-32 and truncated, that is hi: fewer
- * operations than 16-bit halves in Math.imul.
+ * (ties to it: it is the even one). Scaled by 2^-32 (exact, a power of two: here both
+ * terms before the subtraction, so that their products run side by side) and truncated,
+ * that is hi: fewer operations than 16-bit halves in Math.imul.
  */
 function mulWide(A: string, C: string | number): string {
-  const cu = typeof C === 'number' ? String(C >>> 0) : `(${C}>>>0)`;
-  return `u=Math.imul(${A},${C});z=(((${A}>>>0)*${cu}-(u>>>0))*2.3283064365386963e-10)|0;`;
+  const cu = typeof C === 'number' ? String((C >>> 0) * 2 ** -32) : `((${C}>>>0)*2.3283064365386963e-10)`;
+  return `u=Math.imul(${A},${C});z=((${A}>>>0)*${cu}-(u>>>0)*2.3283064365386963e-10)|0;`;
 }
 
 /** i64 shl, shr_s, shr_u, rotl (rotr: op 0x8a, k its rotl count) of slot o by the constant k (0..63). */
