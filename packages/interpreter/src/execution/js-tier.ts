@@ -29,7 +29,7 @@
  * them (`js`), the rest are written below once for the tier.
  */
 import { BY_OP } from '../instructions';
-import { DETERMINISTIC_OPCODE, Op, instructionLength } from '../translation/opcodes';
+import { DETERMINISTIC_OPCODE, Op, instructionLength, isTransfer } from '../translation/opcodes';
 import type { ModuleCode } from '../translation/module-code';
 import type { CompiledFunction } from '../translation/translator';
 import type { FunctionInstance, ModuleInstance } from './runtime';
@@ -225,6 +225,13 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   const seg = (p: number): number => segmentLengths[entry + p];
   const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};left+=${seg(p)};break main;}`;
   const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};`;
+  // The structured versions check the budget once per region (see budgetRegions): at a
+  // checkpoint for all of its region, elsewhere they only count. The switch (`sw`, run
+  // rarely) checks every segment.
+  const { checkpoint, reserve } = budgetRegions(code, entry, len, visited, isEntry, segmentLengths);
+  let regions = false;
+  const step = (p: number): string =>
+    !regions ? enter(p) : checkpoint[p] ? `if(${reserve[p]}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};` : `left-=${seg(p)};`;
   // Memory accesses: the DataView's own bounds check is wasm's (it throws a RangeError
   // before reading or writing anything when the access does not fit in the memory), so
   // an access only names itself (Q, an index into FX/FE/FN) and the catch exits there, as
@@ -346,15 +353,15 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     const f32un = (e: string) => `x=${f32of(t)};FS[${B0}]=${e};a${t}=T[${B0}];`;
     const REL = ['===', '!==', '<', '>', '<=', '>='];
     switch (op) {
-      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${enter(next)}`; return body;
+      case Op.If: body += `if(a${t}===0){${jump(code[pc + 1] - entry)}}${step(next)}`; return body;
       case Op.Br: body += jump(code[pc + 1] - entry); return body;
-      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${enter(next)}`; return body;
+      case Op.BrIf: body += `if(a${t}!==0){${jump(code[pc + 1] - entry)}}${step(next)}`; return body;
       case Op.BrDrop: case Op.BrIfDrop: {
         const keep = code[pc + 2];
         const dst = code[pc + 3];
         const ty2 = op === Op.BrIfDrop ? ty.slice(0, -1) : ty;
         const go = moves(ty2, heightOf(ty2) - 2 * keep, dst, keep) + jump(code[pc + 1] - entry);
-        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${enter(next)}` : go;
+        body += op === Op.BrIfDrop ? `if(a${t}!==0){${go}}${step(next)}` : go;
         return body;
       }
       case Op.BrTable: {
@@ -415,7 +422,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
           `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===${addr}))${exit}` +
           `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,depth+WEIGHT${args});left=k.left;` +
           `if(left<0){left=-1-left;t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=${selfOf()};X=-1;E=${sig(rest)};break main;}` +
-          `${results}${enter(next)}`;
+          `${results}${step(next)}`;
         return body;
       }
       case Op.Drop: return body;
@@ -562,7 +569,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     // ref.func): the interpreter runs it.
     return body + exit;
   };
-  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter, true);
+  regions = true;
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, true);
+  regions = false;
   // With a structured version, the switch runs only from an entry inside a loop to the
   // first branch to a loop header: there it hands back (before the header's segment), and
   // the structured version goes on from that header.
@@ -577,7 +586,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   }
   // The entry for compiled callers: the structured version again, never resumed inside.
   fastMode = true;
-  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), enter, false);
+  regions = true;
+  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, false);
+  regions = false;
   fastMode = false;
 
   const stackSlots = (ty: string, load: boolean): string => {
@@ -623,16 +634,16 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // The structured version: entered at pc 0 (a call) or at a loop header (R, the header
   // the body skips forward to); from anywhere else through `sw` (K: what it ran).
   let resume = `switch(pc){`;
-  if (!headers.has(0)) resume += `case 0:L=${seg(0)};break;`;
-  for (const q of headers) resume += `case ${q}:R=${q};L=${seg(q)};${stackSlots(types[q]!, true)}break;`;
+  if (!headers.has(0)) resume += `case 0:L=${seg(0)};M=${reserve[0]};break;`;
+  for (const q of headers) resume += `case ${q}:R=${q};L=${seg(q)};M=${reserve[q]};${stackSlots(types[q]!, true)}break;`;
   resume += `default:return K;}`;
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   const jit =
-    `function jit(${params}){${decl},R=-1,K=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}${limits}` +
+    `function jit(${params}){${decl},R=-1,K=0,M=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}${limits}` +
     `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
-    `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
+    `${resume}if(M>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
     `try{main:{${structured.body}throw new Error("js tier: fell through");}}${caught}${tail}`;
   // The entry for compiled callers: arguments as parameters, declared locals zero.
   let fastParams = 'k,fp,left,frameTop,depth';
@@ -651,7 +662,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     `function fast(${fastParams}){${fastDecl};` +
     'const s32=k.s32,f64=k.f64,dv=k.dv,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
     `${limits}${zero}` +
-    `try{main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
+    `try{main:{if(${reserve[0]}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
     `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
   return `${head}let warm=0;${sw}return [${jit},${fast}];`;
 }
@@ -667,6 +678,45 @@ function branchTargets(code: Int32Array, pc: number): number[] {
     }
   }
   return [];
+}
+
+/**
+ * Where structured code checks the budget. A checkpoint is the function's entry (pc 0), a
+ * loop header (a backward branch target) or the instruction after a call; its region is
+ * every segment reached from it by forward control flow before the next checkpoint.
+ * `reserve[p]` is the most instructions any path from checkpoint p runs in its region: with
+ * that much budget left at p, no segment of the region can run out of it, so the code there
+ * only counts (`left -= n`). With less it hands back at p, at a segment start as always, and
+ * the run loop runs the rest of the budget exactly; the count stays exact either way.
+ */
+function budgetRegions(
+  code: Int32Array, entry: number, len: number, visited: Uint8Array, isEntry: Uint8Array, segmentLengths: Int32Array,
+): { checkpoint: Uint8Array; reserve: Int32Array } {
+  const checkpoint = new Uint8Array(len + 1);
+  const reserve = new Int32Array(len + 1);
+  checkpoint[0] = 1;
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) {
+    if (!visited[p]) continue;
+    const op = code[entry + p];
+    if (op === Op.Call || op === Op.CallIndirect) checkpoint[p + instructionLength(code, entry + p)] = 1;
+    for (const target of branchTargets(code, entry + p)) if (target - entry <= p) checkpoint[target - entry] = 1;
+  }
+  // From the last segment start back: a forward successor's reserve is known when needed.
+  for (let p = len - 1; p >= 0; p--) {
+    if (!isEntry[p] || !visited[p]) continue;
+    let e = p;
+    while (e < len && !isTransfer(code[entry + e])) e += instructionLength(code, entry + e);
+    let most = 0;
+    if (e < len) {
+      const op = code[entry + e];
+      const next = e + instructionLength(code, entry + e);
+      const successors = branchTargets(code, entry + e).map((target) => target - entry);
+      if (op === Op.If || op === Op.BrIf || op === Op.BrIfDrop) successors.push(next);
+      for (const q of successors) if (!checkpoint[q] && reserve[q] > most) most = reserve[q];
+    }
+    reserve[p] = segmentLengths[entry + p] + most;
+  }
+  return { checkpoint, reserve };
 }
 
 /** A loop (from its header s through e) or a block (from s, its branches land at e). */

@@ -94,6 +94,12 @@ export class Thread {
     this.stackWords = limits.stackSlots * 2;
     this.maxCallDepth = limits.maxCallDepth;
     this.frames = new Int32Array(limits.maxCallDepth * FRAME_WORDS + FRAME_WORDS);
+    // A double field from the start: V8 keeps a field that has only held small integers as
+    // one, and the count passing 2^31 would change every Thread's map, deoptimise the run
+    // loop and the JS tier's code that reads this object (seen: 18 -> 50-120 ms per run of
+    // the nbody kernel from then on).
+    this.instructionCount = 0.5;
+    this.instructionCount = 0;
   }
 
   get depth(): number {

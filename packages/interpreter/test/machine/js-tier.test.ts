@@ -87,8 +87,28 @@ const LOOP_AT_0 = `(module
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $s)))`;
 
+// Forward branches inside a loop (if/else, br_table, a call in one arm): structured code
+// checks the budget once per region (at the loop header, after the call) and only counts
+// at the branches in between, so stops must still land where the interpreter's do.
+const BRANCHY_LOOP = `(module
+  (func $g (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+  (func (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (loop $l
+      (if (i32.and (local.get $i) (i32.const 1))
+        (then (local.set $s (i32.add (local.get $s) (local.get $i))))
+        (else (local.set $s (i32.xor (local.get $s) (i32.const 7)))))
+      (block $b2 (block $b1 (block $b0
+        (br_table $b0 $b1 $b2 (i32.rem_u (local.get $i) (i32.const 3))))
+        (local.set $s (i32.add (local.get $s) (call $g (local.get $i))))
+        (br $b2))
+        (local.set $s (i32.sub (local.get $s) (i32.const 1))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $s)))`;
+
 test.each([
   ['hash64', 1, () => kernel('hash64')],
+  ['sort', 60, () => kernel('sort')],
+  ['a loop with forward branches and a call', 600, () => wat(BRANCHY_LOOP)],
   ['fib', 15, () => kernel('fib')],
   ['vm', 20, () => kernel('vm')],
   ['a loop at pc 0', 800, () => wat(LOOP_AT_0)],
