@@ -265,10 +265,18 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
   };
   let maxH = NL;
+  // Between compiled functions an f64 is one double, an i32 or f32 one word (its high word
+  // is dead), anything else (i64, references) two words.
+  const wide = (t: ValType): boolean => t !== ValType.F64 && t !== ValType.I32 && t !== ValType.F32;
+  const passed = (t: ValType, o: number): string => (t === ValType.F64 ? `,d${o}` : wide(t) ? `,a${o},b${o}` : `,a${o}`);
   // Which entry the code is for: `jit` (the run loop's: returns hand back to it) or `fast`
   // (compiled callers': returns return). `self` is the function's store address.
   let fastMode = false;
-  const selfOf = (): string => (fastMode ? `inst.funcAddrs[${cf.funcIndex}]` : 'self');
+  /** The frame record of a call the callee stopped in (the fast entry reads `k` only on this path). */
+  const stopFrame = (ret: number): string =>
+    fastMode
+      ? `k.t.frames[frameTop]=${ret};k.t.frames[frameTop+1]=fp;k.t.frames[frameTop+2]=k.inst.funcAddrs[${cf.funcIndex}];`
+      : `t.frames[frameTop]=${ret};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;`;
   /**
    * The JavaScript of the (reachable) instruction at p; `jump(q)` is how a branch to q
    * continues there once the budget for q's segment was taken.
@@ -364,7 +372,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         // The run loop's entry hands the return to it; a compiled caller's returns the result.
         if (!fastMode) return body + exit;
         const r = cf.numResults;
-        if (r === 1) body += ty[ty.length - 1] === 'd' ? `k.left=left;return d${t};` : `k.left=left;k.hi=b${t};return a${t};`;
+        const rt = ctx.funcType(cf.funcIndex).results[0];
+        if (r === 1) body += rt === ValType.F64 ? `k.left=left;return d${t};` : wide(rt) ? `k.left=left;k.hi=b${t};return a${t};` : `k.left=left;return a${t};`;
         else {
           for (let i = 0; i < r; i++) body += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
           body += 'k.left=left;return 0;';
@@ -388,9 +397,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         const rest = ty.slice(0, ty.length - P - (indirect ? 1 : 0));
         const at = heightOf(rest); // the callee's fp, from ours
         let args = '';
-        for (let i = 0; i < P; i++) args += ty[rest.length + i] === 'd' ? `,d${at + 2 * i}` : `,a${at + 2 * i},b${at + 2 * i}`;
+        for (let i = 0; i < P; i++) args += passed(callee.params[i], at + 2 * i);
         let results = '';
-        if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : `a${at}=r;b${at}=k.hi;`;
+        if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : wide(callee.results[0]) ? `a${at}=r;b${at}=k.hi;` : `a${at}=r;`;
         else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
         let addr: string;
         if (indirect) {
@@ -405,7 +414,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         body +=
           `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===${addr}))${exit}` +
           `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,depth+WEIGHT${args});left=k.left;` +
-          `if(left<0){left=-1-left;t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=${selfOf()};X=-1;E=${sig(rest)};break main;}` +
+          `if(left<0){left=-1-left;${stopFrame(entry + next)}X=-1;E=${sig(rest)};break main;}` +
           `${results}${enter(next)}`;
         return body;
       }
@@ -610,25 +619,35 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
     `try{main:{${structured.body}throw new Error("js tier: fell through");}}${caught}${tail}`;
-  // The entry for compiled callers: arguments as parameters, declared locals zero.
+  // The entry for compiled callers: arguments as parameters (see `passed`), declared locals
+  // zero. It reads from `k` only what its body uses; the exit path reads the rest there.
+  const types0 = ctx.localTypes(cf.funcIndex);
   let fastParams = 'k,fp,left,frameTop,depth';
   let fastDecl = `let ${temps}`;
   let zero = '';
   for (let o = 0; o < maxH; o += 2) {
     if (o < 2 * cf.numParams) {
-      fastParams += localF64[o / 2] ? `,d${o}` : `,a${o},b${o}`;
-      fastDecl += localF64[o / 2] ? `,a${o}=0,b${o}=0` : `,d${o}=0.5`;
+      const pt = types0[o / 2];
+      fastParams += passed(pt, o);
+      fastDecl += pt === ValType.F64 ? `,a${o}=0,b${o}=0` : wide(pt) ? `,d${o}=0.5` : `,b${o}=0,d${o}=0.5`;
     } else {
       fastDecl += `,a${o}=0,b${o}=0,d${o}=0.5`;
       if (o < NL && localF64[o / 2]) zero += `d${o}=0;`;
     }
   }
+  const fields: [string, string][] = [
+    ['s32', 's32'], ['f64', 'f64'], ['dv', 'dv'], ['dirty', 'dirty'], ['g32', 'g32'], ['gw', 'gw'], ['io', 'io'],
+    ['inst', 'inst'], ['functions', 'functions'], ['t', 't'], ['MF', 'mf'], ['SW', 'sw'], ['BRK', 'brk'],
+  ];
+  const uses = fields.filter(([name]) => new RegExp(`(?<![\\w.])${name}\\b`).test(fastBody.body));
+  const prologue = uses.length === 0 ? '' : `const ${uses.map(([name, field]) => `${name}=k.${field}`).join(',')};`;
+  // Without memory accesses nothing in the body throws what the function handles itself.
+  const fastMain = `main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}`;
   const fast =
-    `function fast(${fastParams}){${fastDecl};` +
-    'const s32=k.s32,f64=k.f64,dv=k.dv,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
-    `${limits}${zero}` +
-    `try{main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
-    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
+    `function fast(${fastParams}){${fastDecl};${prologue}${zero}` +
+    (faults.size === 0 ? fastMain : `try{${fastMain}}${caught}`) +
+    `{const s32=k.s32,f64=k.f64,io=k.io,inst=k.inst;` +
+    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}}k.left=-1-left;return 0;}`;
   return `${head}let warm=0;${sw}return [${jit},${fast}];`;
 }
 
