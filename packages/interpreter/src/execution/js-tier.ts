@@ -299,6 +299,14 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // Which entry the code is for: `jit` (the run loop's: returns hand back to it) or `fast`
   // (compiled callers': returns return). `self` is the function's store address.
   let fastMode = false;
+  // What call_indirect reads of the instance that never changes (its table objects, its
+  // type ids), read once per entry: name -> expression.
+  const instConsts = new Map<string, string>();
+  const instConst = (name: string, expr: string): string => {
+    if ((globalThis as any).__noHoist) return expr; // EXPERIMENT-ONLY
+    instConsts.set(name, expr);
+    return name;
+  };
   /** The frame record of a call the callee stopped in (the fast entry reads `k` only on this path). */
   const stopFrame = (ret: number): string =>
     fastMode
@@ -431,8 +439,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
         if (indirect) {
           body +=
-            `x=a${t}>>>0;tb=inst.tables[${code[pc + 2]}];if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
-            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==inst.typeIds[${idx}])${exit}cc=fn.compiled;`;
+            `x=a${t}>>>0;tb=${instConst(`TB${code[pc + 2]}`, `inst.tables[${code[pc + 2]}]`)};if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
+            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==${instConst(`TI${idx}`, `inst.typeIds[${idx}]`)})${exit}cc=fn.compiled;`;
         } else {
           body += `cc=C[${idx - ctx.numImports}];`;
         }
@@ -621,8 +629,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   const tail = `left+=Y;${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return N-left;}`;
   // `sw` enters at any segment start through one switch over the blocks; the structured
   // version, where there is one, runs every call (entered at pc 0).
+  const hoisted = instConsts.size === 0 ? '' : `const ${[...instConsts].map(([name, expr]) => `${name}=${expr}`).join(',')};`;
   const sw =
-    `function sw(${params}){${decl};${ints}const k=t.jitShared;` +
+    `function sw(${params}){${decl};${ints}const k=t.jitShared;${hoisted}` +
     `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;${locals}${loadStack}` +
     `try{main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}}${caught}${tail}`;
   const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
@@ -640,7 +649,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   const jit =
-    `function jit(${params}){${decl},R=-1,K=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}room=k.room;` +
+    `function jit(${params}){${decl},R=-1,K=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}room=k.room;${hoisted}` +
     `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(L>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
@@ -665,8 +674,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     ['s32', 's32'], ['f64', 'f64'], ['dv', 'dv'], ['dirty', 'dirty'], ['g32', 'g32'], ['gw', 'gw'], ['io', 'io'],
     ['inst', 'inst'], ['functions', 'functions'], ['t', 't'],
   ];
-  const uses = fields.filter(([name]) => new RegExp(`(?<![\\w.])${name}\\b`).test(fastBody.body));
-  const prologue = uses.length === 0 ? '' : `const ${uses.map(([name, field]) => `${name}=k.${field}`).join(',')};`;
+  const uses = fields.filter(([name]) => (name === 'inst' && instConsts.size > 0) || new RegExp(`(?<![\\w.])${name}\\b`).test(fastBody.body));
+  const prologue = (uses.length === 0 ? '' : `const ${uses.map(([name, field]) => `${name}=k.${field}`).join(',')};`) + hoisted;
   // Without memory accesses nothing in the body throws what the function handles itself.
   const fastMain = `main:{if(${seg(0)}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}`;
   const fast =
