@@ -288,8 +288,7 @@ test('host calls from a compiled loop: suspension, callbacks into wasm and dirty
   expect(outcomes[2]).toEqual(outcomes[0]);
 });
 
-test('breakpoints stop compiled callers at the callee\'s first instruction, as the interpreter does', async () => {
-  const bytes = await wat(`(module
+const BREAK_CALLEE = `(module
     (func $f (param i32) (result i32) (i32.xor (local.get 0) (i32.const 0x55)))
     (func (export "run") (param $n i32) (result i32) (local $s i32)
       (loop $l
@@ -297,10 +296,20 @@ test('breakpoints stop compiled callers at the callee\'s first instruction, as t
         (if (i32.eqz (i32.rem_u (local.get $n) (i32.const 37)))
           (then (local.set $s (call $f (local.get $s)))))
         (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
-      (local.get $s)))`);
+      (local.get $s)))`;
+
+test.each([
+  ['set before the callee is compiled', false],
+  ['set once the callee is compiled (its callers would call it directly)', true],
+])('breakpoints stop compiled callers at the callee\'s first instruction, as the interpreter does: %s', async (_name, compiledFirst) => {
+  const bytes = await wat(BREAK_CALLEE);
   const stops: unknown[] = [];
   for (const tier of ['interpreter', 'eager'] as Tier[]) {
     const m = await Machine.instantiate(bytes, {}, { tier });
+    if (compiledFirst) {
+      m.invoke('run', [100]);
+      if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true]);
+    }
     m.breakOnEntry(0);
     m.begin('run', [5000]);
     const at: number[] = [];
