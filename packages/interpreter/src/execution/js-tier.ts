@@ -55,9 +55,10 @@ export type JitFunction = (
 
 /**
  * A compiled function's entry for calls from compiled code: the arguments are JavaScript
- * parameters (an f64 one double, any other two words), the result the return value (an
- * f64 a double, any other its low word with the high word in `k.hi`; several results are
- * written to the frame). `k.left` is the budget left afterwards, or -1 - left when the
+ * parameters (an f64 one double, an i32 or f32 one word, an i64 or a reference two words),
+ * the result the return value (an f64 a double, an i32 or f32 its word, an i64 or a
+ * reference its low word with the high word in `k.hi`; several results are written to the
+ * frame). `room` is what is left of the room for compiled calls (roomFor). `k.left` is the budget left afterwards, or -1 - left when the
  * callee stopped (budget, a call it hands to the run loop, a trap...): then it wrote its
  * frame and the registers to continue with, and each caller writes its own frame too.
  */
@@ -104,7 +105,7 @@ function shared(
  */
 function roomFor(t: Thread, fp: number, frameTop: number): number {
   if (t.breakAddr >= 0) return 0;
-  const byDepth = Math.floor((64 * (t.maxCallDepth * 3 - frameTop)) / 3);
+  const byDepth = (t.maxCallDepth * 3 - frameTop) * 21; // at most 64 per frame record of 3 words
   const byStack = 2 * (t.stackWords - fp - maxFastFrameWords);
   return Math.max(0, Math.min(MAX_JS_WEIGHT, byDepth, byStack)) | 0;
 }
@@ -303,7 +304,6 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // type ids), read once per entry: name -> expression.
   const instConsts = new Map<string, string>();
   const instConst = (name: string, expr: string): string => {
-    if ((globalThis as any).__noHoist) return expr; // EXPERIMENT-ONLY
     instConsts.set(name, expr);
     return name;
   };
@@ -835,7 +835,6 @@ function quiet(x: number): number {
  */
 export function instantiateJit(source: string, functions: readonly CompiledFunction[]): { jit: JitFunction; fast: JitCall | null } {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const hack = (globalThis as any).__tierHack; if (hack) source = hack(source); // EXPERIMENT-ONLY
   const make = new Function('rare', 'det', 'quiet', 'ctz32', 'popcnt32', 'shared', 'C', source);
   const [jit, fast] = make(rareNumeric, deterministicFloat, quiet, i64.ctz32, i64.popcnt32, shared, functions) as [JitFunction, JitCall | null];
   return { jit, fast };
