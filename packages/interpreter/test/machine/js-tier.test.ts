@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ExhaustionError, Machine, Suspend, Tier, Trap, WasmError, hostFunction } from '../../src';
 import { HOT_THRESHOLD } from '../../src/execution/js-tier';
 import { LO } from '../../src/execution/layout';
+import type { CompiledFunction } from '../../src/translation/translator';
 import { wat } from '../helpers/wat';
 
 const kernel = (name: string) => readFileSync(join(__dirname, '../../../../bench/kernels', `${name}.wasm`));
@@ -391,21 +392,51 @@ const indirectImports = () => ({
   },
 });
 
-/** Counts the calls of $a..$d's compiled-callers entry (call_indirect from compiled code made directly). */
-function countDirectCalls(m: Machine): () => number {
+/** Counts the calls of the functions' compiled-callers entries (calls made by compiled code directly). */
+function countFastCalls(functions: CompiledFunction[]): () => number {
   let calls = 0;
-  for (const f of m.instance.compiled.functions.slice(0, 4)) {
+  for (const f of functions) {
     const fast = f.fast;
-    expect(fast).not.toBeNull();
+    if (fast === null) continue;
     f.fast = (...args: Parameters<NonNullable<typeof fast>>) => {
       calls++;
-      return fast!(...args);
+      return fast(...args);
     };
   }
   return () => calls;
 }
 
+/** Counts the calls of $a..$d's compiled-callers entry (call_indirect from compiled code made directly). */
+function countDirectCalls(m: Machine): () => number {
+  const callees = m.instance.compiled.functions.slice(0, 4);
+  for (const f of callees) expect(f.fast).not.toBeNull();
+  return countFastCalls(callees);
+}
+
 const lowWords = (s32: Int32Array, sp: number): number[] => Array.from(s32.subarray(0, sp)).filter((_, i) => (i & 1) === LO);
+
+/**
+ * Steps a (the interpreter) and b (compiled code) k instructions at a time to the end: at
+ * every stop the same count, registers, frame records and values, then the same results.
+ */
+function expectSameSteps(a: Machine, b: Machine, k: number): void {
+  for (;;) {
+    const ra = a.step(k);
+    const rb = b.step(k);
+    expect(rb.done).toBe(ra.done);
+    expect(b.instructionCount).toBe(a.instructionCount);
+    const [ta, tb] = [a.thread, b.thread];
+    expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
+    expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
+    // The values' low words (an i32 slot's high word is whatever was there before: a
+    // compiled call's arguments never pass through the frame).
+    expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
+    if (ra.done) {
+      expect(rb.results).toEqual(ra.results);
+      return;
+    }
+  }
+}
 
 describe('call_indirect in compiled code', () => {
   let bytes: Uint8Array;
@@ -433,22 +464,7 @@ describe('call_indirect in compiled code', () => {
       const b = await Machine.instantiate(bytes, indirectImports(), { tier: 'eager' });
       a.begin('run', [48, 30, 6, 20]);
       b.begin('run', [48, 30, 6, 20]);
-      for (let steps = 0; ; steps++) {
-        const ra = a.step(k);
-        const rb = b.step(k);
-        expect(rb.done).toBe(ra.done);
-        expect(b.instructionCount).toBe(a.instructionCount);
-        const [ta, tb] = [a.thread, b.thread];
-        expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
-        expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
-        // The values' low words (an i32 slot's high word is whatever was there before: a
-        // compiled call's arguments never pass through the frame, as for direct calls).
-        expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
-        if (ra.done) {
-          expect(rb.results).toEqual(ra.results);
-          break;
-        }
-      }
+      expectSameSteps(a, b, k);
     }
   });
 
@@ -555,19 +571,6 @@ const KINDS = `(module
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $acc)))`;
 
-/** Counts the calls of every compiled-callers entry of m's functions (calls made by compiled code directly). */
-function countFastCalls(m: Machine): () => number {
-  let calls = 0;
-  for (const f of m.instance.compiled.functions) {
-    const fast = f.fast;
-    if (fast === null) continue;
-    f.fast = (...args: Parameters<NonNullable<typeof fast>>) => {
-      calls++;
-      return fast(...args);
-    };
-  }
-  return () => calls;
-}
 
 describe('arguments and results of every kind between compiled functions', () => {
   let bytes: Uint8Array;
@@ -582,7 +585,7 @@ describe('arguments and results of every kind between compiled functions', () =>
       const m = await Machine.instantiate(bytes, {}, { tier });
       m.invoke('run', [tier === 'eager' ? 4 : 1500]); // compiles them
       const before = m.instructionCount;
-      const direct = countFastCalls(m);
+      const direct = countFastCalls(m.instance.compiled.functions);
       expect(m.invoke('run', [3000])).toEqual(expected);
       expect(m.instructionCount - before).toBe(reference.instructionCount);
       if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true, true, true, true, true, true, true]);
@@ -597,20 +600,7 @@ describe('arguments and results of every kind between compiled functions', () =>
       const b = await Machine.instantiate(bytes, {}, { tier: 'eager' });
       a.begin('run', [40]);
       b.begin('run', [40]);
-      for (;;) {
-        const ra = a.step(k);
-        const rb = b.step(k);
-        expect(rb.done).toBe(ra.done);
-        expect(b.instructionCount).toBe(a.instructionCount);
-        const [ta, tb] = [a.thread, b.thread];
-        expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
-        expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
-        expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
-        if (ra.done) {
-          expect(rb.results).toEqual(ra.results);
-          break;
-        }
-      }
+      expectSameSteps(a, b, k);
     }
   });
 
@@ -637,7 +627,7 @@ test('a full value stack in compiled recursion is an ExhaustionError at the inte
     const m = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 1 << 20, stackSlots: 30000 } });
     if (tier === 'eager') m.invoke('run', [3]); // compiles both
     const before = m.instructionCount;
-    const direct = tier === 'eager' ? countFastCalls(m) : () => -1;
+    const direct = tier === 'eager' ? countFastCalls(m.instance.compiled.functions) : () => -1;
     expect(() => m.invoke('run', [100000])).toThrow(ExhaustionError);
     outcomes.push({ depth: m.thread.depth, count: m.instructionCount - before });
     if (tier === 'eager') expect(direct()).toBeGreaterThan(outcomes[0].depth / 2);
