@@ -55,41 +55,65 @@ export type JitFunction = (
 
 /**
  * A compiled function's entry for calls from compiled code: the arguments are JavaScript
- * parameters (an f64 one double, any other two words), the result the return value (an
- * f64 a double, any other its low word with the high word in `k.hi`; several results are
- * written to the frame). `k.left` is the budget left afterwards, or -1 - left when the
+ * parameters (an f64 one double, an i32 or f32 one word, an i64 or a reference two words),
+ * the result the return value (an f64 a double, an i32 or f32 its word, an i64 or a
+ * reference its low word with the high word in `k.hi`; several results are written to the
+ * frame). `room` is what is left of the room for compiled calls (roomFor). `k.left` is the budget left afterwards, or -1 - left when the
  * callee stopped (budget, a call it hands to the run loop, a trap...): then it wrote its
  * frame and the registers to continue with, and each caller writes its own frame too.
  */
-export type JitCall = (k: JitShared, fp: number, left: number, frameTop: number, depth: number, ...args: number[]) => number;
+export type JitCall = (k: JitShared, fp: number, left: number, frameTop: number, room: number, ...args: number[]) => number;
 
 /** What compiled code calling compiled code shares: the run loop's registers and limits, set on each entry. */
 export interface JitShared {
   /** `pages`: the memory's size in pages (its size in bytes may be 4 GiB, not a small integer). */
   s32: Int32Array; f64: Float64Array; dv: DataView; pages: number; dirty: Uint8Array; g32: Int32Array; gw: Int32Array;
   io: Int32Array; inst: ModuleInstance; functions: FunctionInstance[]; t: Thread;
-  /** maxCallDepth * FRAME_WORDS, the thread's stack words, its breakpoint function (-1 none). */
-  mf: number; sw: number; brk: number;
+  /** The room for compiled calls from the function the run loop entered (see `roomFor`). */
+  room: number;
   left: number; hi: number;
 }
 
 /** The thread's JitShared with the run loop's current registers (an entry into compiled code). */
 function shared(
   t: Thread, s32: Int32Array, f64: Float64Array, dv: DataView, memSize: number, dirty: Uint8Array, g32: Int32Array, gw: Int32Array,
-  io: Int32Array, inst: ModuleInstance, functions: FunctionInstance[],
+  io: Int32Array, inst: ModuleInstance, functions: FunctionInstance[], fp: number, frameTop: number,
 ): JitShared {
   let k = t.jitShared as JitShared | null;
   if (k === null) {
-    k = { s32, f64, dv, pages: 0, dirty, g32, gw, io, inst, functions, t, mf: 0, sw: 0, brk: -1, left: 0, hi: 0 };
+    k = { s32, f64, dv, pages: 0, dirty, g32, gw, io, inst, functions, t, room: 0, left: 0, hi: 0 };
     t.jitShared = k;
   }
   // Integers stay small integers here (a number field that once held a double would change
   // the record's shape and deoptimize the compiled code that reads it).
   k.s32 = s32; k.f64 = f64; k.dv = dv; k.pages = (memSize / 65536) | 0; k.dirty = dirty; k.g32 = g32; k.gw = gw;
   k.io = io; k.inst = inst; k.functions = functions;
-  k.mf = (t.maxCallDepth * 3) | 0; k.sw = t.stackWords | 0; k.brk = t.breakAddr | 0;
+  k.room = roomFor(t, fp, frameTop);
   return k;
 }
+
+/**
+ * Compiled code calls compiled code without the run loop only while the callers' weights
+ * (see MAX_JS_WEIGHT: 64 + 2 per variable word, at least 64 + 2 × the words a call moves
+ * fp by) sum to less than this room, counted from the function the run loop entered at fp
+ * and frameTop. So one compare per call keeps all the interpreter's limits: n nested calls
+ * weigh at least 64n, within the call depth (the frame records to maxCallDepth × 3); their
+ * frames start below fp + room / 2, and a callee's frame (a `fast` entry's is at most
+ * MAX_FAST_FRAME_WORDS) ends within the stack; and the JavaScript stack stays bounded. A call
+ * beyond it (and every call while a breakpoint is set) goes to the run loop, which checks
+ * and counts as always.
+ */
+function roomFor(t: Thread, fp: number, frameTop: number): number {
+  if (t.breakAddr >= 0) return 0;
+  const byDepth = (t.maxCallDepth * 3 - frameTop) * 21; // at most 64 per frame record of 3 words
+  const byStack = 2 * (t.stackWords - fp - maxFastFrameWords);
+  return Math.max(0, Math.min(MAX_JS_WEIGHT, byDepth, byStack)) | 0;
+}
+
+/** A function with a bigger frame (words) gets no entry for compiled callers. */
+const MAX_FAST_FRAME_WORDS = 4096;
+/** The biggest frame of any function given an entry for compiled callers (a bound for roomFor). */
+let maxFastFrameWords = 0;
 
 /**
  * Compiled code calls compiled code on the JavaScript stack while the callers' frames weigh
@@ -99,6 +123,8 @@ function shared(
  * recursion of big frames never meets the engine's own stack limit (a RangeError).
  */
 const MAX_JS_WEIGHT = 12000;
+/** Stands for the function's weight in its source until its height is known. */
+const WEIGHT_MARK = '@W@';
 
 /** What the tier needs to know besides the code: callee types for stack heights after calls. */
 export interface JitContext {
@@ -223,7 +249,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   };
   const heightOf = (ty: string): number => NL + 2 * ty.length;
   const seg = (p: number): number => segmentLengths[entry + p];
-  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};left+=${seg(p)};break main;}`;
+  // The instructions given back (Y) are added to `left` after the exit, not on its edge: a
+  // change of `left` on a cold exit edge measured ~15% slower calls (fib) in V8.
+  const exitMid = (p: number): string => `{X=${p};E=${sig(types[p]!)};Y=${seg(p)};break main;}`;
   const enter = (p: number): string => `if(${seg(p)}>left){X=${p};E=${sig(types[p]!)};break main;}left-=${seg(p)};`;
   // The structured versions check the budget once per region (see budgetRegions): at a
   // checkpoint for all of its region, elsewhere they only count. The switch (`sw`, run
@@ -281,10 +309,25 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     return load ? `a${o}=s32[fp+${at}];b${o}=s32[fp+${at + HI}];` : `s32[fp+${at}]=a${o};s32[fp+${at + HI}]=b${o};`;
   };
   let maxH = NL;
+  // Between compiled functions an f64 is one double, an i32 or f32 one word (its high word
+  // is dead), anything else (i64, references) two words.
+  const wide = (t: ValType): boolean => t !== ValType.F64 && t !== ValType.I32 && t !== ValType.F32;
+  const passed = (t: ValType, o: number): string => (t === ValType.F64 ? `,d${o}` : wide(t) ? `,a${o},b${o}` : `,a${o}`);
   // Which entry the code is for: `jit` (the run loop's: returns hand back to it) or `fast`
   // (compiled callers': returns return). `self` is the function's store address.
   let fastMode = false;
-  const selfOf = (): string => (fastMode ? `inst.funcAddrs[${cf.funcIndex}]` : 'self');
+  // What call_indirect reads of the instance that never changes (its table objects, its
+  // type ids), read once per entry: name -> expression.
+  const instConsts = new Map<string, string>();
+  const instConst = (name: string, expr: string): string => {
+    instConsts.set(name, expr);
+    return name;
+  };
+  /** The frame record of a call the callee stopped in (the fast entry reads `k` only on this path). */
+  const stopFrame = (ret: number): string =>
+    fastMode
+      ? `k.t.frames[frameTop]=${ret};k.t.frames[frameTop+1]=fp;k.t.frames[frameTop+2]=k.inst.funcAddrs[${cf.funcIndex}];`
+      : `t.frames[frameTop]=${ret};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=self;`;
   /**
    * The JavaScript of the (reachable) instruction at p; `jump(q)` is how a branch to q
    * continues there once the budget for q's segment was taken.
@@ -380,7 +423,8 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         // The run loop's entry hands the return to it; a compiled caller's returns the result.
         if (!fastMode) return body + exit;
         const r = cf.numResults;
-        if (r === 1) body += ty[ty.length - 1] === 'd' ? `k.left=left;return d${t};` : `k.left=left;k.hi=b${t};return a${t};`;
+        const rt = ctx.funcType(cf.funcIndex).results[0];
+        if (r === 1) body += rt === ValType.F64 ? `k.left=left;return d${t};` : wide(rt) ? `k.left=left;k.hi=b${t};return a${t};` : `k.left=left;return a${t};`;
         else {
           for (let i = 0; i < r; i++) body += slot(h - 2 * r + 2 * i, ty[ty.length - r + i] === 'd', false, 2 * i);
           body += 'k.left=left;return 0;';
@@ -389,8 +433,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       }
       case Op.Call: case Op.CallIndirect: {
         // A function of this module compiled by the tier is called directly (its `fast`
-        // entry); anything else — an import, a function not compiled (yet), a breakpoint on
-        // it, the call-depth limit, a deep JavaScript stack — the run loop calls.
+        // entry) while the room for compiled calls lasts (roomFor: the call-depth and stack
+        // limits, a deep JavaScript stack, a breakpoint); anything else — an import, a
+        // function not compiled (yet) — the run loop calls.
         // call_indirect reads the live table on every call (table.set/grow, segments and
         // restores change it) and makes the interpreter's checks before anything changes:
         // an index out of bounds, a null slot, another signature, a host function or one of
@@ -404,24 +449,21 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         const rest = ty.slice(0, ty.length - P - (indirect ? 1 : 0));
         const at = heightOf(rest); // the callee's fp, from ours
         let args = '';
-        for (let i = 0; i < P; i++) args += ty[rest.length + i] === 'd' ? `,d${at + 2 * i}` : `,a${at + 2 * i},b${at + 2 * i}`;
+        for (let i = 0; i < P; i++) args += passed(callee.params[i], at + 2 * i);
         let results = '';
-        if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : `a${at}=r;b${at}=k.hi;`;
+        if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : wide(callee.results[0]) ? `a${at}=r;b${at}=k.hi;` : `a${at}=r;`;
         else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
-        let addr: string;
         if (indirect) {
           body +=
-            `x=a${t}>>>0;tb=inst.tables[${code[pc + 2]}];if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
-            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==inst.typeIds[${idx}])${exit}cc=fn.compiled;`;
-          addr = 'x';
+            `x=a${t}>>>0;tb=${instConst(`TB${code[pc + 2]}`, `inst.tables[${code[pc + 2]}]`)};if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
+            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==${instConst(`TI${idx}`, `inst.typeIds[${idx}]`)})${exit}cc=fn.compiled;`;
         } else {
           body += `cc=C[${idx - ctx.numImports}];`;
-          addr = `inst.funcAddrs[${idx}]`;
         }
         body +=
-          `if(cc.fast===null||depth>=${MAX_JS_WEIGHT}||frameTop>=MF||fp+${at}+cc.frameWords>=SW||(BRK>=0&&BRK===${addr}))${exit}` +
-          `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,depth+WEIGHT${args});left=k.left;` +
-          `if(left<0){left=-1-left;t.frames[frameTop]=${entry + next};t.frames[frameTop+1]=fp;t.frames[frameTop+2]=${selfOf()};X=-1;E=${sig(rest)};break main;}` +
+          `if(room<=${WEIGHT_MARK}||cc.fast===null)${exit}` +
+          `Q=-1;r=cc.fast(k,fp+${at},left,frameTop+3,room-${WEIGHT_MARK}${args});left=k.left;` +
+          `if(left<0){left=-1-left;${stopFrame(entry + next)}X=-1;E=${sig(rest)};break main;}` +
           `${results}${step(next)}`;
         return body;
       }
@@ -596,7 +638,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     for (let i = 0; i < ty.length; i++) out += slot(NL + 2 * i, ty[i] === 'd', load);
     return out;
   };
-  const temps = 'B=0,E=0,L=0,X=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null,tb=null,fn=null';
+  const temps = 'B=0,E=0,L=0,X=0,Y=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,g=0,lp=-1,cc=null,tb=null,fn=null';
   let decl = `let ${temps}`;
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
@@ -616,21 +658,23 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let spill = 'switch(E){';
   for (const [ty, e] of sigs) spill += `case ${e}:${stackSlots(ty, false)}H=${heightOf(ty)};break;`;
   spill += '}';
-  const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,depth,self,inst,functions,t';
+  const params = 's32,f64,fp,pc,sp,left,dv,memSize,dirty,g32,gw,io,frameTop,room,self,inst,functions,t';
   // The run loop may hand over integers as doubles (a heap number fp deoptimizes the code).
   const ints = 'fp|=0;pc|=0;sp|=0;left|=0;frameTop|=0;N=left;';
-  const limits = 'const MF=k.mf,SW=k.sw,BRK=k.brk;';
-  const tail = `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return N-left;}`;
+  const tail = `left+=Y;${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H')}}return N-left;}`;
   // `sw` enters at any segment start through one switch over the blocks; the structured
   // version, where there is one, runs every call (entered at pc 0).
+  const hoisted = instConsts.size === 0 ? '' : `const ${[...instConsts].map(([name, expr]) => `${name}=${expr}`).join(',')};`;
   const sw =
-    `function sw(${params}){${decl};${ints}const k=t.jitShared;${limits}` +
+    `function sw(${params}){${decl};${ints}const k=t.jitShared;${hoisted}` +
     `${dispatch}if(L>left){${handBack(`${entry}+pc`, 'sp')}return 0;}left-=L;${locals}${loadStack}` +
     `try{main:for(;;){switch(B){${body}default:throw new Error("js tier: no block "+B);}}}${caught}${tail}`;
-  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);const WEIGHT=${64 + 2 * maxH};` +
+  const head = `"use strict";const T=new Int32Array(8),FS=new Float32Array(T.buffer),FD=new Float64Array(T.buffer);` +
     `const FX=[${faultX.join(',')}],FE=[${faultE.join(',')}],FN=[${faultN.join(',')}];`;
-  const enterShared = 'shared(t,s32,f64,dv,memSize,dirty,g32,gw,io,inst,functions);';
-  if (structured === null || fastBody === null) return `${head}${sw}return [function switchOnly(${params}){${enterShared}return sw(${params});},null];`;
+  // The run loop's entry: the registers for compiled callees, the room for their calls.
+  const enterShared = 'shared(t,s32,f64,dv,memSize,dirty,g32,gw,io,inst,functions,fp,frameTop);';
+  const weighed = (source: string): string => source.split(WEIGHT_MARK).join(String(64 + 2 * maxH));
+  if (structured === null || fastBody === null) return weighed(`${head}${sw}return [function switchOnly(${params}){fp|=0;frameTop|=0;room=${enterShared.slice(0, -1)}.room;return sw(${params});},null];`);
   // The structured version: entered at pc 0 (a call) or at a loop header (R, the header
   // the body skips forward to); from anywhere else through `sw` (K: what it ran).
   let resume = `switch(pc){`;
@@ -640,31 +684,43 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   let isHeader = '';
   for (const q of headers) isHeader += `case ${q}:`;
   const jit =
-    `function jit(${params}){${decl},R=-1,K=0,M=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}${limits}` +
+    `function jit(${params}){${decl},R=-1,K=0,M=0;${ints}if(warm<${WARM_CALLS}){warm++;if(left>${WARM_BUDGET}){left=${WARM_BUDGET};N=left;}}const k=${enterShared}room=k.room;${hoisted}` +
     `if(pc!==0){${isHeader === '' ? '{' : `switch(pc){${isHeader}break;default:`}K=sw(${params});` +
     `if(io[5]!==0||io[2]!==fp||io[3]!==self)return K;pc=io[0]-${entry};sp=io[1];left-=K;}}` +
     `${resume}if(M>left){${handBack(`${entry}+pc`, 'sp')}return K;}left-=L;${locals}` +
     `try{main:{${structured.body}throw new Error("js tier: fell through");}}${caught}${tail}`;
-  // The entry for compiled callers: arguments as parameters, declared locals zero.
-  let fastParams = 'k,fp,left,frameTop,depth';
+  // The entry for compiled callers: arguments as parameters (see `passed`), declared locals
+  // zero. It reads from `k` only what its body uses; the exit path reads the rest there.
+  const types0 = ctx.localTypes(cf.funcIndex);
+  let fastParams = 'k,fp,left,frameTop,room';
   let fastDecl = `let ${temps}`;
   let zero = '';
   for (let o = 0; o < maxH; o += 2) {
     if (o < 2 * cf.numParams) {
-      fastParams += localF64[o / 2] ? `,d${o}` : `,a${o},b${o}`;
-      fastDecl += localF64[o / 2] ? `,a${o}=0,b${o}=0` : `,d${o}=0.5`;
+      const pt = types0[o / 2];
+      fastParams += passed(pt, o);
+      fastDecl += pt === ValType.F64 ? `,a${o}=0,b${o}=0` : wide(pt) ? `,d${o}=0.5` : `,b${o}=0,d${o}=0.5`;
     } else {
       fastDecl += `,a${o}=0,b${o}=0,d${o}=0.5`;
       if (o < NL && localF64[o / 2]) zero += `d${o}=0;`;
     }
   }
+  const fields: [string, string][] = [
+    ['s32', 's32'], ['f64', 'f64'], ['dv', 'dv'], ['dirty', 'dirty'], ['g32', 'g32'], ['gw', 'gw'], ['io', 'io'],
+    ['inst', 'inst'], ['functions', 'functions'], ['t', 't'],
+  ];
+  const uses = fields.filter(([name]) => (name === 'inst' && instConsts.size > 0) || new RegExp(`(?<![\\w.])${name}\\b`).test(fastBody.body));
+  const prologue = (uses.length === 0 ? '' : `const ${uses.map(([name, field]) => `${name}=k.${field}`).join(',')};`) + hoisted;
+  // Without memory accesses nothing in the body throws what the function handles itself.
+  const fastMain = `main:{if(${reserve[0]}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}`;
   const fast =
-    `function fast(${fastParams}){${fastDecl};` +
-    'const s32=k.s32,f64=k.f64,dv=k.dv,dirty=k.dirty,g32=k.g32,gw=k.gw,io=k.io,inst=k.inst,functions=k.functions,t=k.t;' +
-    `${limits}${zero}` +
-    `try{main:{if(${reserve[0]}>left){X=0;E=${atEntry};break main;}left-=${seg(0)};${fastBody.body}throw new Error("js tier: fell through");}}${caught}` +
-    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}k.left=-1-left;return 0;}`;
-  return `${head}let warm=0;${sw}return [${jit},${fast}];`;
+    `function fast(${fastParams}){${fastDecl};${prologue}${zero}` +
+    (faults.size === 0 ? fastMain : `try{${fastMain}}${caught}`) +
+    `left+=Y;{const s32=k.s32,f64=k.f64,io=k.io,inst=k.inst;` +
+    `${spillLocals}${spill}if(X>=0){${handBack(`${entry}+X`, 'fp+H', `inst.funcAddrs[${cf.funcIndex}]`)}}}k.left=-1-left;return 0;}`;
+  if (cf.frameWords > MAX_FAST_FRAME_WORDS) return weighed(`${head}let warm=0;${sw}return [${jit},null];`);
+  if (cf.frameWords > maxFastFrameWords) maxFastFrameWords = cf.frameWords;
+  return weighed(`${head}let warm=0;${sw}return [${jit},${fast}];`);
 }
 
 /** The targets (absolute pcs) of the branch at pc, or none. */

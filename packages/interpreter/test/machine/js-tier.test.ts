@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ExhaustionError, Machine, Suspend, Tier, Trap, WasmError, hostFunction } from '../../src';
 import { HOT_THRESHOLD } from '../../src/execution/js-tier';
 import { LO } from '../../src/execution/layout';
+import type { CompiledFunction } from '../../src/translation/translator';
 import { wat } from '../helpers/wat';
 
 const kernel = (name: string) => readFileSync(join(__dirname, '../../../../bench/kernels', `${name}.wasm`));
@@ -308,8 +309,7 @@ test('host calls from a compiled loop: suspension, callbacks into wasm and dirty
   expect(outcomes[2]).toEqual(outcomes[0]);
 });
 
-test('breakpoints stop compiled callers at the callee\'s first instruction, as the interpreter does', async () => {
-  const bytes = await wat(`(module
+const BREAK_CALLEE = `(module
     (func $f (param i32) (result i32) (i32.xor (local.get 0) (i32.const 0x55)))
     (func (export "run") (param $n i32) (result i32) (local $s i32)
       (loop $l
@@ -317,10 +317,20 @@ test('breakpoints stop compiled callers at the callee\'s first instruction, as t
         (if (i32.eqz (i32.rem_u (local.get $n) (i32.const 37)))
           (then (local.set $s (call $f (local.get $s)))))
         (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
-      (local.get $s)))`);
+      (local.get $s)))`;
+
+test.each([
+  ['set before the callee is compiled', false],
+  ['set once the callee is compiled (its callers would call it directly)', true],
+])('breakpoints stop compiled callers at the callee\'s first instruction, as the interpreter does: %s', async (_name, compiledFirst) => {
+  const bytes = await wat(BREAK_CALLEE);
   const stops: unknown[] = [];
   for (const tier of ['interpreter', 'eager'] as Tier[]) {
     const m = await Machine.instantiate(bytes, {}, { tier });
+    if (compiledFirst) {
+      m.invoke('run', [100]);
+      if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true]);
+    }
     m.breakOnEntry(0);
     m.begin('run', [5000]);
     const at: number[] = [];
@@ -402,21 +412,51 @@ const indirectImports = () => ({
   },
 });
 
-/** Counts the calls of $a..$d's compiled-callers entry (call_indirect from compiled code made directly). */
-function countDirectCalls(m: Machine): () => number {
+/** Counts the calls of the functions' compiled-callers entries (calls made by compiled code directly). */
+function countFastCalls(functions: CompiledFunction[]): () => number {
   let calls = 0;
-  for (const f of m.instance.compiled.functions.slice(0, 4)) {
+  for (const f of functions) {
     const fast = f.fast;
-    expect(fast).not.toBeNull();
+    if (fast === null) continue;
     f.fast = (...args: Parameters<NonNullable<typeof fast>>) => {
       calls++;
-      return fast!(...args);
+      return fast(...args);
     };
   }
   return () => calls;
 }
 
+/** Counts the calls of $a..$d's compiled-callers entry (call_indirect from compiled code made directly). */
+function countDirectCalls(m: Machine): () => number {
+  const callees = m.instance.compiled.functions.slice(0, 4);
+  for (const f of callees) expect(f.fast).not.toBeNull();
+  return countFastCalls(callees);
+}
+
 const lowWords = (s32: Int32Array, sp: number): number[] => Array.from(s32.subarray(0, sp)).filter((_, i) => (i & 1) === LO);
+
+/**
+ * Steps a (the interpreter) and b (compiled code) k instructions at a time to the end: at
+ * every stop the same count, registers, frame records and values, then the same results.
+ */
+function expectSameSteps(a: Machine, b: Machine, k: number): void {
+  for (;;) {
+    const ra = a.step(k);
+    const rb = b.step(k);
+    expect(rb.done).toBe(ra.done);
+    expect(b.instructionCount).toBe(a.instructionCount);
+    const [ta, tb] = [a.thread, b.thread];
+    expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
+    expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
+    // The values' low words (an i32 slot's high word is whatever was there before: a
+    // compiled call's arguments never pass through the frame).
+    expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
+    if (ra.done) {
+      expect(rb.results).toEqual(ra.results);
+      return;
+    }
+  }
+}
 
 describe('call_indirect in compiled code', () => {
   let bytes: Uint8Array;
@@ -444,22 +484,7 @@ describe('call_indirect in compiled code', () => {
       const b = await Machine.instantiate(bytes, indirectImports(), { tier: 'eager' });
       a.begin('run', [48, 30, 6, 20]);
       b.begin('run', [48, 30, 6, 20]);
-      for (let steps = 0; ; steps++) {
-        const ra = a.step(k);
-        const rb = b.step(k);
-        expect(rb.done).toBe(ra.done);
-        expect(b.instructionCount).toBe(a.instructionCount);
-        const [ta, tb] = [a.thread, b.thread];
-        expect([tb.pc, tb.sp, tb.fp, tb.frameTop, tb.funcAddr]).toEqual([ta.pc, ta.sp, ta.fp, ta.frameTop, ta.funcAddr]);
-        expect(Array.from(tb.frames.subarray(0, tb.frameTop))).toEqual(Array.from(ta.frames.subarray(0, ta.frameTop)));
-        // The values' low words (an i32 slot's high word is whatever was there before: a
-        // compiled call's arguments never pass through the frame, as for direct calls).
-        expect(lowWords(tb.s32, tb.sp)).toEqual(lowWords(ta.s32, ta.sp));
-        if (ra.done) {
-          expect(rb.results).toEqual(ra.results);
-          break;
-        }
-      }
+      expectSameSteps(a, b, k);
     }
   });
 
@@ -521,4 +546,138 @@ describe('call_indirect in compiled code', () => {
     }
     expect(points).toBeGreaterThanOrEqual(12);
   });
+});
+
+// Compiled callers pass an f64 as one double, an i32 or f32 as one word (its high word is
+// dead), an i64 or a reference as two words; an i64 result's high word comes back beside the
+// return value, several results through the frame. Every kind, both ways, direct and
+// indirect: an i32 argument made by i32.wrap_i64 (whose slot still holds the i64's high word
+// in the interpreter) that the callee extends, an i64 argument whose high word the callee
+// returns, funcref arguments null and not.
+const KINDS = `(module
+  (type $narrowT (func (param i64) (result i32)))
+  (table $t 3 funcref)
+  (elem (i32.const 0) $mix $narrow $sq)
+  (func $mix (param i32 i64 f32 f64) (result i64)
+    (i64.add
+      (i64.xor (i64.extend_i32_u (local.get 0)) (i64.rotl (local.get 1) (i64.const 13)))
+      (i64.add (i64.extend_i32_u (i32.reinterpret_f32 (local.get 2))) (i64.reinterpret_f64 (local.get 3)))))
+  (func $narrow (type $narrowT)
+    (i32.xor (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 32))) (i32.mul (i32.wrap_i64 (local.get 0)) (i32.const 3))))
+  (func $half (param f32) (result f32) (f32.mul (local.get 0) (f32.const 0.5)))
+  (func $sq (param f64) (result f64) (f64.mul (local.get 0) (local.get 0)))
+  (func $split (param i64) (result i32 i64) (i32.wrap_i64 (local.get 0)) (i64.shr_s (local.get 0) (i64.const 7)))
+  (func $ref (param funcref) (result funcref) (local.get 0))
+  (func $ext (param i32) (result i64) (i64.extend_i32_u (local.get 0)))
+  (func (export "run") (param $n i32) (result i64) (local $i i32) (local $acc i64) (local $x i64) (local $y i64)
+    (loop $l
+      (local.set $x (i64.mul (i64.extend_i32_u (i32.add (local.get $i) (i32.const 1))) (i64.const 0x9E3779B97F4A7C15)))
+      (local.set $acc (i64.add (local.get $acc)
+        (call $mix (local.get $i) (local.get $x) (call $half (f32.convert_i32_s (local.get $i))) (call $sq (f64.convert_i32_s (local.get $i))))))
+      (local.set $acc (i64.xor (local.get $acc) (i64.extend_i32_u (call_indirect (type $narrowT) (local.get $x) (i32.const 1)))))
+      (call $split (local.get $x))
+      (local.set $y)
+      (call $ext)
+      (local.get $y)
+      (i64.add)
+      (local.get $acc)
+      (i64.add)
+      (local.set $acc)
+      (local.set $acc (i64.add (local.get $acc) (call $ext (i32.wrap_i64 (local.get $x)))))
+      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (ref.is_null (call $ref
+        (if (result funcref) (i32.and (local.get $i) (i32.const 1)) (then (ref.func $sq)) (else (ref.null func))))))))
+      (local.set $acc (i64.rotl (local.get $acc) (i64.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc)))`;
+
+
+describe('arguments and results of every kind between compiled functions', () => {
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    bytes = await wat(KINDS);
+  });
+
+  test('results and counts as the interpreter, the calls made directly', async () => {
+    const reference = await Machine.instantiate(bytes, {}, { tier: 'interpreter' });
+    const expected = reference.invoke('run', [3000]);
+    for (const tier of ['eager', 'auto'] as Tier[]) {
+      const m = await Machine.instantiate(bytes, {}, { tier });
+      m.invoke('run', [tier === 'eager' ? 4 : 1500]); // compiles them
+      const before = m.instructionCount;
+      const direct = countFastCalls(m.instance.compiled.functions);
+      expect(m.invoke('run', [3000])).toEqual(expected);
+      expect(m.instructionCount - before).toBe(reference.instructionCount);
+      if (tier === 'eager') expect(m.instance.compiled.functions.map((f) => f.fast !== null)).toEqual([true, true, true, true, true, true, true, true]);
+      // eight calls an iteration, all but those of the run loop's first entries direct
+      expect(direct()).toBeGreaterThan(3000 * 8 * 0.9);
+    }
+  });
+
+  test('step(k) stops at the interpreter\'s pc, sp, frames and stack words', async () => {
+    for (const k of [1, 2, 3, 5, 7, 11, 13, 17, 29, 31, 64, 97]) {
+      const a = await Machine.instantiate(bytes, {}, { tier: 'interpreter' });
+      const b = await Machine.instantiate(bytes, {}, { tier: 'eager' });
+      a.begin('run', [40]);
+      b.begin('run', [40]);
+      expectSameSteps(a, b, k);
+    }
+  });
+
+  test('a snapshot mid-run under eager restores under the interpreter and finishes identically', async () => {
+    const reference = await Machine.instantiate(bytes, {}, { tier: 'interpreter' });
+    const expected = reference.invoke('run', [500]);
+    const total = reference.instructionCount;
+    for (let at = 501; at < total; at += Math.floor(total / 11)) {
+      const m = await Machine.instantiate(bytes, {}, { tier: 'eager' });
+      m.begin('run', [500]);
+      expect(m.step(at).done).toBe(false);
+      const restored = await Machine.restore(bytes, structuredClone(m.snapshot()), {}, { tier: 'interpreter' });
+      expect(restored.step(Infinity).results).toEqual(expected);
+      expect(restored.instructionCount).toBe(total);
+    }
+  });
+});
+
+test('a full value stack in compiled recursion is an ExhaustionError at the interpreter\'s depth and count', async () => {
+  const bytes = await wat(DEEP);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    // the stack, not the call depth, runs out
+    const m = await Machine.instantiate(bytes, {}, { tier, limits: { maxCallDepth: 1 << 20, stackSlots: 30000 } });
+    if (tier === 'eager') m.invoke('run', [3]); // compiles both
+    const before = m.instructionCount;
+    const direct = tier === 'eager' ? countFastCalls(m.instance.compiled.functions) : () => -1;
+    expect(() => m.invoke('run', [100000])).toThrow(ExhaustionError);
+    outcomes.push({ depth: m.thread.depth, count: m.instructionCount - before });
+    if (tier === 'eager') expect(direct()).toBeGreaterThan(outcomes[0].depth / 2);
+  }
+  expect(outcomes[1]).toEqual(outcomes[0]);
+  expect(outcomes[0].depth).toBeGreaterThan(1000);
+  expect(outcomes[0].depth).toBeLessThan(30000);
+});
+
+test('a function with a frame too big for compiled callers is called by the run loop, same results', async () => {
+  // 2100 i64 locals: a frame of more than 4096 words
+  const bytes = await wat(`(module
+    (func $big (param $x i32) (result i32) (local ${'i64 '.repeat(2100)})
+      (local.set 2100 (i64.mul (i64.extend_i32_u (local.get $x)) (i64.const 0x100000001)))
+      (i32.xor (i32.wrap_i64 (local.get 2100)) (i32.wrap_i64 (i64.shr_u (local.get 2100) (i64.const 29)))))
+    (func (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $big (i32.add (local.get $i) (local.get $s)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+      (local.get $s)))`);
+  const outcomes = [];
+  for (const tier of ['interpreter', 'eager'] as Tier[]) {
+    const m = await Machine.instantiate(bytes, {}, { tier });
+    outcomes.push({ results: m.invoke('run', [300]), count: m.instructionCount });
+    if (tier === 'eager') {
+      const [big, run] = m.instance.compiled.functions;
+      expect(big.frameWords).toBeGreaterThan(4096);
+      expect([big.jit !== null, big.fast === null, run.fast !== null]).toEqual([true, true, true]);
+    }
+  }
+  expect(outcomes[1]).toEqual(outcomes[0]);
 });
