@@ -384,7 +384,10 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
       return body;
     }
     if (RARE_BINARY.has(op)) {
-      body += `${toScratch(s, false)}${toScratch(t, false, 1)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${fromScratch(s, false)}`;
+      // i64 div_s, div_u, rem_s, rem_u: in doubles when both operands are within 2^53 (the
+      // divisor not zero: no trap), else (and to trap) through the interpreter's helper
+      const rare = `${toScratch(s, false)}${toScratch(t, false, 1)}if(rare(${op},T,FS,FD,${B0 + 4})!==0)${exit}${fromScratch(s, false)}`;
+      body += `${i64DivideSmall(op, s, t, i64ConstBefore(p))}else{${rare}}`;
       return body;
     }
     if (RARE_UNARY.has(op)) {
@@ -916,6 +919,35 @@ function stackAfter(op: number, pc: number, code: Int32Array, ty: string, localF
 function mulWide(A: string, C: string | number): string {
   const cu = typeof C === 'number' ? String((C >>> 0) * 2 ** -32) : `((${C}>>>0)*2.3283064365386963e-10)`;
   return `u=Math.imul(${A},${C});z=((${A}>>>0)*${cu}-(u>>>0)*2.3283064365386963e-10)|0;`;
+}
+
+/**
+ * `if(...){...}` running i64 div_s (0x7f), div_u, rem_s or rem_u (0x82) of slots s and t
+ * when both values lie within 2^53 and the divisor is not zero. Then both are exact doubles
+ * X and Y, and the quotient rounded is never an integer the exact one is not (X/Y is at
+ * least 1/Y away from the next integer, its rounding error below X*2^-53/Y < 1/Y): its
+ * truncation is wasm's quotient q, X - q*Y the remainder (exact), and the words are
+ * q|0 (q mod 2^32) and floor(q/2^32). A constant divisor is a literal.
+ */
+function i64DivideSmall(op: number, s: number, t: number, divisor: [number, number] | null): string {
+  const signed = op === 0x7f || op === 0x81;
+  // a high word within 2^21: signed -2^21 <= b < 2^21, unsigned 0 <= b < 2^21
+  const small = (o: number): string => (signed ? `((b${o}+2097152)>>>0)<4194304` : `(b${o}>>>0)<2097152`);
+  const value = (o: number): string => `b${o}*4294967296+(a${o}>>>0)`;
+  let cond = `${small(s)}&&${small(t)}&&(a${t}|b${t})!==0`;
+  let set = `y=${value(t)};`;
+  let y = 'y';
+  if (divisor !== null) {
+    // a constant divisor (an i64.const just before): known within 2^53 and not zero, or never
+    const [lo, hi] = divisor;
+    const fits = signed ? hi >= -2097152 && hi < 2097152 : hi >= 0 && hi < 2097152;
+    if (!fits || (lo | hi) === 0) return 'if(false){}';
+    cond = small(s);
+    set = '';
+    y = String(hi * 4294967296 + (lo >>> 0));
+  }
+  const result = op <= 0x80 ? `z=Math.trunc(x/${y});` : `z=x-Math.trunc(x/${y})*${y};`;
+  return `if(${cond}){x=${value(s)};${set}${result}a${s}=z|0;b${s}=Math.floor(z*2.3283064365386963e-10)|0;}`;
 }
 
 /** i64 shl, shr_s, shr_u, rotl (rotr: op 0x8a, k its rotl count) of slot o by the constant k (0..63). */

@@ -70,6 +70,16 @@ const COMPARISONS: [string, (x: bigint, y: bigint) => boolean][] = [
 for (const [op] of COMPARISONS) {
   funcs += `(func (export "${op}") (param i64 i64) (result i32) ${TWICE} (i64.${op} (local.get 0) (local.get 1)))\n`;
 }
+// Division: dividends and divisors around 2^53 (where the tier's doubles stop), by a
+// parameter and by constants.
+const DIVISORS: bigint[] = [1n, -1n, 2n, 3n, 7n, 10n, -10n, 0x7fffffffn, 0x100000000n, (1n << 53n) - 1n, 1n << 53n, -(1n << 53n), 0x9e3779b185ebca87n, -0x8000000000000000n, 0n].map(s64);
+const DIVISIONS = ['div_s', 'div_u', 'rem_s', 'rem_u'];
+for (const op of DIVISIONS) {
+  funcs += `(func (export "v_${op}") (param i64 i64) (result i64) ${TWICE} (i64.${op} (local.get 0) (local.get 1)))\n`;
+  DIVISORS.forEach((c, i) => {
+    funcs += `(func (export "c_${op}_${i}") (param i64) (result i64) ${TWICE} (i64.${op} (local.get 0) (i64.const ${c})))\n`;
+  });
+}
 for (const op of ['clz', 'ctz', 'popcnt']) funcs += `(func (export "${op}") (param i64) (result i64) ${TWICE} (i64.${op} (local.get 0)))\n`;
 funcs += `(func (export "eqz") (param i64) (result i32) ${TWICE} (i64.eqz (local.get 0)))\n`;
 const MODULE = `(module\n${funcs})`;
@@ -149,6 +159,36 @@ describe('i64 in the JS tier: results of the interpreter and of BigInt', () => {
           .toEqual([tier, x, [BigInt(clz)], [BigInt(ctz)], [BigInt(popcnt)]]);
       }
     }
+  });
+
+  test.each(DIVISIONS)('i64.%s by a parameter and by constants, below and beyond 2^53, traps included', (op) => {
+    const dividends = [...VALUES, (1n << 53n) - 1n, 1n << 53n, -(1n << 53n), -(1n << 53n) - 1n, 1234567890123n, -1234567890123n];
+    const signed = op.endsWith('_s');
+    const expected = (x: bigint, y: bigint): bigint | string => {
+      if (y === 0n) return 'trap';
+      const [a, b] = signed ? [x, y] : [u64(x), u64(y)];
+      if (op === 'div_s' && a === -(1n << 63n) && b === -1n) return 'trap';
+      return s64(op.startsWith('div') ? a / b : a % b); // BigInt: truncating, as wasm
+    };
+    const outcome = (mm: Machine, fn: string, args: bigint[]): unknown => {
+      try {
+        return mm.invoke(fn, args)[0];
+      } catch (e) {
+        return /integer (divide by zero|overflow)/.test((e as Error).message) ? 'trap' : e;
+      }
+    };
+    let traps = 0;
+    for (const tier of ['interpreter', 'eager'] as Tier[]) {
+      for (const x of dividends) {
+        DIVISORS.forEach((y, i) => {
+          const want = expected(x, y);
+          if (want === 'trap') traps++;
+          expect([tier, x, y, outcome(m[tier], `c_${op}_${i}`, [x])]).toEqual([tier, x, y, want]);
+          expect([tier, x, y, outcome(m[tier], `v_${op}`, [x, y])]).toEqual([tier, x, y, want]);
+        });
+      }
+    }
+    expect(traps).toBeGreaterThanOrEqual(2 * dividends.length);
   });
 
   test('mul of random words: the double high word is exact everywhere', () => {
