@@ -621,7 +621,15 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     return body + exit;
   };
   regions = true;
-  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, true);
+  // Small innermost loops run as two copies of their body, the budget checked at the first
+  // copy's branch back for both iterations (see structuredBody): the check of a tight loop
+  // costs as much as its body.
+  const twice: LoopCopies = {
+    eligible: (s, e) => e - s <= MAX_UNROLLED_WORDS && !checkpoint.subarray(s + 1, e).includes(1),
+    first: (q) => `if(${2 * reserve[q]}>left){X=${q};E=${sig(types[q]!)};break main;}${dec(q)}`,
+    second: (q) => dec(q),
+  };
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, true, twice);
   regions = false;
   // With a structured version, the switch runs only from an entry inside a loop to the
   // first branch to a loop header: there it hands back (before the header's segment), and
@@ -638,7 +646,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // The entry for compiled callers: the structured version again, never resumed inside.
   fastMode = true;
   regions = true;
-  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, false);
+  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, false, twice);
   regions = false;
   fastMode = false;
 
@@ -791,6 +799,20 @@ interface Construct {
   loop: boolean;
 }
 
+/**
+ * How structuredBody writes a small innermost loop as two copies of its body: which loops
+ * (`eligible(header, end)`), and the budget taken at the branch back to header q from the
+ * first copy (checked for two iterations) and from the second (counted only).
+ */
+interface LoopCopies {
+  eligible(s: number, e: number): boolean;
+  first(q: number): string;
+  second(q: number): string;
+}
+
+/** Loops longer than this (code words) keep one copy of their body. */
+const MAX_UNROLLED_WORDS = 300;
+
 /** Constructs beyond which (in number or depth) a function keeps only the switch. */
 const MAX_CONSTRUCTS = 3000;
 const MAX_NESTING = 300;
@@ -807,6 +829,7 @@ const MAX_NESTING = 300;
 function structuredBody(
   code: Int32Array, entry: number, len: number, visited: Uint8Array,
   emit: (p: number, jump: (q: number) => string) => string, enter: (p: number) => string, resumable: boolean,
+  copies: LoopCopies,
 ): { body: string; headers: number[] } | null {
   const loops = new Map<number, Construct>();
   const blocks = new Map<number, Construct>();
@@ -855,6 +878,14 @@ function structuredBody(
   };
   let k = 0;
   let failed = false;
+  // The copy of an unrolled loop's body being written, by header.
+  const copy = new Map<number, 1 | 2>();
+  const backTo = (q: number): string => {
+    const n = copy.get(q);
+    if (n === 1) return `${copies.first(q)}break C${q};`;
+    if (n === 2) return `${copies.second(q)}continue L${q};`;
+    return `${enter(q)}continue L${q};`;
+  };
   const sequence = (p: number, end: number, depth: number): string => {
     let out = '';
     if (depth > MAX_NESTING) failed = true;
@@ -863,8 +894,27 @@ function structuredBody(
       else if (k < all.length && all[k].s === p) {
         const c = all[k++];
         if (c.e > end) failed = true;
-        const inner = sequence(p, c.e, depth + 1);
-        out += guard(p, c.e, end, c.loop ? `${resumable ? `if(R===${p})R=-1;` : ''}L${p}:for(;;){${inner}break L${p};}` : `B${c.e}:{${inner}}`);
+        let loop: string;
+        if (c.loop && copies.eligible(c.s, c.e)) {
+          // Two copies: the first's branch back checks the budget for both iterations and
+          // goes on into the second (C<q>), whose branch back only counts. An entry at the
+          // header (falling in, resuming) starts the first, whose iteration the entry's own
+          // check covers. Nothing inside is a checkpoint (no call, no inner loop).
+          const from = k;
+          copy.set(p, 1);
+          const first = sequence(p, c.e, depth + 1);
+          const to = k;
+          k = from;
+          copy.set(p, 2);
+          const second = sequence(p, c.e, depth + 1);
+          copy.delete(p);
+          if (k !== to) failed = true;
+          loop = `L${p}:for(;;){C${p}:{${first}break L${p};}${second}break L${p};}`;
+        } else {
+          const inner = sequence(p, c.e, depth + 1);
+          loop = c.loop ? `L${p}:for(;;){${inner}break L${p};}` : `B${c.e}:{${inner}}`;
+        }
+        out += guard(p, c.e, end, c.loop ? `${resumable ? `if(R===${p})R=-1;` : ''}${loop}` : loop);
         p = c.e;
       } else {
         const stop = k < all.length && all[k].s < end ? all[k].s : end;
@@ -872,7 +922,7 @@ function structuredBody(
         const from = p;
         for (; p < stop; p += instructionLength(code, entry + p)) {
           const at = p;
-          if (visited[at]) run += emit(at, (q) => `${enter(q)}${q <= at ? 'continue L' : 'break B'}${q};`);
+          if (visited[at]) run += emit(at, (q) => (q > at ? `${enter(q)}break B${q};` : backTo(q)));
         }
         if (p !== stop) failed = true;
         out += guard(from, stop, end, run);
