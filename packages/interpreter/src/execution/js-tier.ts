@@ -323,6 +323,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // What call_indirect reads of the instance that never changes (its table objects, its
   // type ids), read once per entry: name -> expression.
   const instConsts = new Map<string, string>();
+  const icSites = new Set<number>();
   const instConst = (name: string, expr: string): string => {
     instConsts.set(name, expr);
     return name;
@@ -463,9 +464,15 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
         if (R === 1) results = callee.results[0] === ValType.F64 ? `d${at}=r;` : wide(callee.results[0]) ? `a${at}=r;b${at}=k.hi;` : `a${at}=r;`;
         else for (let i = 0; i < R; i++) results += slot(at + 2 * i, callee.results[i] === ValType.F64, true);
         if (indirect) {
+          // ic<p>: the function address this site last called directly in this invocation
+          // and its compiled function (an address's function, instance, type and entry never
+          // change; the slot is read every time).
+          const ic = `ic${p}`;
+          icSites.add(p);
           body +=
             `x=a${t}>>>0;tb=${instConst(`TB${code[pc + 2]}`, `inst.tables[${code[pc + 2]}]`)};if(x>=tb.size)${exit}x=tb.elements[x]-1;if(x<0)${exit}` +
-            `fn=functions[x];if(fn.instance!==inst||fn.typeId!==${instConst(`TI${idx}`, `inst.typeIds[${idx}]`)})${exit}cc=fn.compiled;`;
+            `if(x===${ic}){cc=${ic}c;}else{fn=functions[x];if(fn.instance!==inst||fn.typeId!==${instConst(`TI${idx}`, `inst.typeIds[${idx}]`)})${exit}` +
+            `cc=fn.compiled;if(cc.fast!==null){${ic}=x;${ic}c=cc;}}`;
         } else {
           body += `cc=C[${idx - ctx.numImports}];`;
         }
@@ -656,7 +663,9 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
     return out;
   };
   const temps = 'B=0,E=0,L=0,X=0,Y=0,H=0,N=0,Q=-1,x=0,y=0,z=0,c=0,u=0,v=0,w=0,r=0,wl=-65536,cc=null,tb=null,fn=null';
-  let decl = `let ${temps}`;
+  let icDecl = '';
+  for (const q of icSites) icDecl += `,ic${q}=-1,ic${q}c=null`;
+  let decl = `let ${temps}${icDecl}`;
   for (let o = 0; o < maxH; o += 2) decl += `,a${o}=0,b${o}=0,d${o}=0.5`;
   let dispatch = 'switch(pc){';
   for (const [p, id] of ids) dispatch += `case ${p}:B=${id};L=${seg(p)};break;`;
@@ -710,7 +719,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // zero. It reads from `k` only what its body uses; the exit path reads the rest there.
   const types0 = ctx.localTypes(cf.funcIndex);
   let fastParams = 'k,fp,left,frameTop,room';
-  let fastDecl = `let ${temps}`;
+  let fastDecl = `let ${temps}${icDecl}`;
   let zero = '';
   for (let o = 0; o < maxH; o += 2) {
     if (o < 2 * cf.numParams) {
