@@ -783,20 +783,22 @@ function budgetRegions(
     if (op === Op.Call || op === Op.CallIndirect) checkpoint[p + instructionLength(code, entry + p)] = 1;
     for (const target of branchTargets(code, entry + p)) if (target - entry <= p) checkpoint[target - entry] = 1;
   }
-  // From the last segment start back: a forward successor's reserve is known when needed.
-  for (let p = len - 1; p >= 0; p--) {
-    if (!isEntry[p] || !visited[p]) continue;
-    let e = p;
-    while (e < len && !isTransfer(code[entry + e])) e += instructionLength(code, entry + e);
-    let most = 0;
-    if (e < len) {
-      const op = code[entry + e];
-      const next = e + instructionLength(code, entry + e);
-      const successors = branchTargets(code, entry + e).map((target) => target - entry);
-      if (op === Op.If || op === Op.BrIf || op === Op.BrIfDrop) successors.push(next);
+  // One pass from the end back (linear however many segment starts share a transfer):
+  // `most` is the largest reserve among the forward successors of the transfer that ends
+  // the segment running through p, all of them after it, so already known.
+  const starts: number[] = [];
+  for (let p = 0; p < len; p += instructionLength(code, entry + p)) starts.push(p);
+  let most = 0;
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const p = starts[i];
+    const op = code[entry + p];
+    if (isTransfer(op)) {
+      most = 0;
+      const successors = visited[p] ? branchTargets(code, entry + p).map((target) => target - entry) : [];
+      if (visited[p] && (op === Op.If || op === Op.BrIf || op === Op.BrIfDrop)) successors.push(p + instructionLength(code, entry + p));
       for (const q of successors) if (!checkpoint[q] && reserve[q] > most) most = reserve[q];
     }
-    reserve[p] = segmentLengths[entry + p] + most;
+    if (isEntry[p] && visited[p]) reserve[p] = segmentLengths[entry + p] + most;
   }
   return { checkpoint, reserve };
 }
