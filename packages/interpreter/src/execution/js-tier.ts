@@ -631,12 +631,12 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // Small innermost loops run as two or four copies of their body, the budget checked at
   // the first copy's branch back for all of them (see structuredBody): the check of a tight
   // loop costs as much as its body.
-  const twice: LoopCopies = {
+  const loopCopies: LoopCopies = {
     count: (s, e) => (e - s > MAX_UNROLLED_WORDS || checkpoint.subarray(s + 1, e).includes(1) ? 1 : e - s <= SMALL_LOOP_WORDS ? SMALL_LOOP_COPIES : LOOP_COPIES),
     first: (q, n) => `if(${n * reserve[q]}>left){X=${q};E=${sig(types[q]!)};break main;}${dec(q)}`,
     other: (q) => dec(q),
   };
-  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, true, twice);
+  const structured = structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, true, loopCopies);
   regions = false;
   // With a structured version, the switch runs only from an entry inside a loop to the
   // first branch to a loop header: there it hands back (before the header's segment), and
@@ -653,7 +653,7 @@ export function jitSource(code: Int32Array, segmentLengths: Int32Array, cf: Comp
   // The entry for compiled callers: the structured version again, never resumed inside.
   fastMode = true;
   regions = true;
-  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, false, twice);
+  const fastBody = structured === null ? null : structuredBody(code, entry, len, visited, (p, jump) => emit(p, jump), step, false, loopCopies);
   regions = false;
   fastMode = false;
 
